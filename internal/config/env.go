@@ -1,0 +1,104 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// reader reads typed variables and collects every problem, so that a bad
+// configuration is reported whole rather than one variable per restart.
+type reader struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (r *reader) raw(name string) (string, bool) {
+	v, ok := r.lookup(name)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+func (r *reader) fail(name, value, want string) {
+	r.errs = append(r.errs, fmt.Errorf("%s=%q: want %s", name, value, want))
+}
+
+func (r *reader) str(name, def string) string {
+	if v, ok := r.raw(name); ok {
+		return v
+	}
+	return def
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := r.str(name, def)
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a
+		}
+	}
+	r.fail(name, v, "one of "+strings.Join(allowed, ", "))
+	return def
+}
+
+func (r *reader) integer(name string, def, lo, hi int) int {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, v, fmt.Sprintf("an integer from %d to %d", lo, hi))
+		return def
+	}
+	return n
+}
+
+func (r *reader) float(name string, def, lo, hi float64) float64 {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < lo || f > hi {
+		r.fail(name, v, fmt.Sprintf("a number from %g to %g", lo, hi))
+		return def
+	}
+	return f
+}
+
+func (r *reader) duration(name string, def, lo, hi time.Duration) time.Duration {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		r.fail(name, v, fmt.Sprintf("a Go duration (e.g. 250ms, 2s, 1m) from %s to %s", lo, hi))
+		return def
+	}
+	return d
+}
+
+// millis reads a whole number of milliseconds, the form the original
+// service's circuit breaker variables used.
+func (r *reader) millis(name string, def, lo, hi time.Duration) time.Duration {
+	n := r.integer(name, int(def/time.Millisecond), int(lo/time.Millisecond), int(hi/time.Millisecond))
+	return time.Duration(n) * time.Millisecond
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(v) {
+	case "on", "true", "1", "yes":
+		return true
+	case "off", "false", "0", "no":
+		return false
+	}
+	r.fail(name, v, "on or off (also true/false, 1/0, yes/no)")
+	return def
+}

@@ -1,0 +1,360 @@
+package eventapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/singleflight"
+)
+
+// Upstream route names, used in errors and metrics.
+const (
+	RouteGetUsers     = "getUsers"
+	RouteGetUserByID  = "getUserById"
+	RouteGetEvents    = "getEvents"
+	RouteGetEventByID = "getEventById"
+	RouteAddEvent     = "addEvent"
+)
+
+// maxBody bounds what we read of one upstream answer.
+const maxBody = 32 << 20
+
+// Hooks lets the caller observe the client (metrics). Nil funcs are skipped.
+type Hooks struct {
+	// Call runs after every attempt with its outcome: "ok", "not_found",
+	// or a Kind's string.
+	Call func(route, outcome string, d time.Duration)
+	// Retry runs before every retry.
+	Retry func(route string)
+	// Shared runs when a caller received the result of another caller's
+	// identical in-flight GET.
+	Shared func(route string)
+}
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL of the Event API, e.g. http://127.0.0.1:4000.
+	BaseURL string
+	// Timeout bounds each attempt.
+	Timeout time.Duration
+	// Retry is the policy for idempotent GETs.
+	Retry Retry
+	// MaxConcurrency bounds in-flight upstream calls across the process;
+	// the connection pool is sized to match.
+	MaxConcurrency int
+	Hooks          Hooks
+}
+
+// Client calls the Event API. It is safe for concurrent use; make one per
+// process so that the concurrency bound and the de-duplication are global.
+type Client struct {
+	base    string
+	cfg     Config
+	http    *http.Client
+	sem     *semaphore.Weighted
+	flights singleflight.Group
+	root    context.Context
+	stop    context.CancelFunc
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("event API base URL %q: want http(s)://host[:port]", cfg.BaseURL)
+	}
+	if cfg.MaxConcurrency < 1 {
+		return nil, fmt.Errorf("event API max concurrency %d: want at least 1", cfg.MaxConcurrency)
+	}
+	if cfg.Timeout <= 0 {
+		return nil, fmt.Errorf("event API timeout %s: want a positive duration", cfg.Timeout)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// Go keeps 2 idle connections per host by default: under a burst of
+	// concurrent lookups every other call would pay a new TCP handshake.
+	tr.MaxIdleConnsPerHost = cfg.MaxConcurrency
+	tr.MaxIdleConns = 2 * cfg.MaxConcurrency
+	root, stop := context.WithCancel(context.Background())
+	return &Client{
+		base: strings.TrimRight(cfg.BaseURL, "/"),
+		cfg:  cfg,
+		http: &http.Client{Transport: tr},
+		sem:  semaphore.NewWeighted(int64(cfg.MaxConcurrency)),
+		root: root,
+		stop: stop,
+	}, nil
+}
+
+// Close cancels every call still in flight and releases idle connections.
+func (c *Client) Close() {
+	c.stop()
+	c.http.CloseIdleConnections()
+}
+
+// Users returns every user.
+func (c *Client) Users(ctx context.Context) ([]User, error) {
+	var out []User
+	if err := c.getJSON(ctx, RouteGetUsers, "/getUsers", &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// User returns the user with id, or ErrNotFound.
+func (c *Client) User(ctx context.Context, id string) (*User, error) {
+	var u *User
+	if err := c.getJSON(ctx, RouteGetUserByID, "/getUserById/"+url.PathEscape(id), &u); err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, fmt.Errorf("user %q: %w", id, ErrNotFound)
+	}
+	// The original data served user 3 as id 2: what we asked for is what it is.
+	u.ID = id
+	return u, nil
+}
+
+// Events returns every event.
+func (c *Client) Events(ctx context.Context) ([]Event, error) {
+	var out []Event
+	if err := c.getJSON(ctx, RouteGetEvents, "/getEvents", &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Event returns the event with id, or ErrNotFound.
+func (c *Client) Event(ctx context.Context, id string) (*Event, error) {
+	var e *Event
+	if err := c.getJSON(ctx, RouteGetEventByID, "/getEventById/"+url.PathEscape(id), &e); err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return nil, fmt.Errorf("event %q: %w", id, ErrNotFound)
+	}
+	// The original data served every event as id 1: an event fetched as
+	// event-7 is event-7.
+	e.ID = id
+	return e, nil
+}
+
+// AddEvent stores e upstream. It is called exactly once: the upstream has no
+// idempotency, so a blind retry could store the event twice.
+func (c *Client) AddEvent(ctx context.Context, e Event) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("add event: encode: %w", err)
+	}
+	_, err = c.attempt(ctx, http.MethodPost, RouteAddEvent, "/addEvent", body)
+	if err != nil {
+		return c.finalError(ctx, RouteAddEvent, err, 1)
+	}
+	return nil
+}
+
+// getJSON runs a de-duplicated, retried GET and decodes its body into out.
+// An empty or null body leaves out untouched (the upstream's "not found").
+func (c *Client) getJSON(ctx context.Context, route, path string, out any) error {
+	body, err := c.get(ctx, route, path)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return &Error{Route: route, Kind: KindBadResponse, Status: http.StatusOK, Attempts: 1, Err: err}
+	}
+	return nil
+}
+
+// get makes identical GETs that are in flight at the same moment share one
+// upstream call. The shared call is detached from the first caller's
+// cancellation (one caller leaving must not fail the others) but keeps its
+// deadline, so it ends by then; Close ends it too.
+func (c *Client) get(ctx context.Context, route, path string) ([]byte, error) {
+	ch := c.flights.DoChan(path, func() (any, error) {
+		fctx, cancel := c.detach(ctx)
+		defer cancel()
+		return c.getWithRetry(fctx, route, path)
+	})
+	select {
+	case r := <-ch:
+		if r.Shared && c.cfg.Hooks.Shared != nil {
+			c.cfg.Hooks.Shared(route)
+		}
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.([]byte), nil
+	case <-ctx.Done():
+		return nil, c.finalError(ctx, route, ctx.Err(), 0)
+	}
+}
+
+func (c *Client) detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if d, ok := ctx.Deadline(); ok {
+		fctx, cancel = context.WithDeadline(fctx, d)
+	}
+	stopAfter := context.AfterFunc(c.root, cancel)
+	return fctx, func() { stopAfter(); cancel() }
+}
+
+func (c *Client) getWithRetry(ctx context.Context, route, path string) ([]byte, error) {
+	for n := 0; ; n++ {
+		body, err := c.attempt(ctx, http.MethodGet, route, path, nil)
+		if err == nil {
+			return body, nil
+		}
+		var ae *attemptError
+		retryable := errors.As(err, &ae) && ae.retryable() && ctx.Err() == nil
+		if !retryable || n >= c.cfg.Retry.MaxRetries {
+			return nil, c.finalError(ctx, route, err, n+1)
+		}
+		if c.cfg.Hooks.Retry != nil {
+			c.cfg.Hooks.Retry(route)
+		}
+		if err := sleepCtx(ctx, c.cfg.Retry.backoff(n)); err != nil {
+			return nil, c.finalError(ctx, route, err, n+1)
+		}
+	}
+}
+
+// attemptError is one failed attempt, before the retry decision.
+type attemptError struct {
+	kind       Kind
+	status     int
+	retryAfter time.Duration
+	err        error
+}
+
+func (e *attemptError) Error() string { return e.err.Error() }
+func (e *attemptError) Unwrap() error { return e.err }
+func (e *attemptError) retryable() bool {
+	return e.kind == KindUnavailable || e.kind == KindTimeout
+}
+
+// attempt makes one upstream call under the concurrency bound and the
+// per-attempt timeout, and returns the body of a 2xx answer.
+func (c *Client) attempt(ctx context.Context, method, route, path string, body []byte) (_ []byte, err error) {
+	if err := c.sem.Acquire(ctx, 1); err != nil {
+		return nil, err
+	}
+	defer c.sem.Release(1)
+	start := time.Now()
+	defer func() { c.observe(route, err, time.Since(start)) }()
+
+	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, &attemptError{kind: KindRejected, err: err}
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if actx.Err() != nil {
+			return nil, &attemptError{kind: KindTimeout, err: fmt.Errorf("no answer within %s", c.cfg.Timeout)}
+		}
+		return nil, &attemptError{kind: KindUnavailable, err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	switch {
+	case err != nil && actx.Err() != nil && ctx.Err() == nil:
+		return nil, &attemptError{kind: KindTimeout, status: resp.StatusCode, err: fmt.Errorf("body not read within %s", c.cfg.Timeout)}
+	case err != nil:
+		return nil, &attemptError{kind: KindUnavailable, status: resp.StatusCode, err: fmt.Errorf("read body: %w", err)}
+	case len(data) > maxBody:
+		return nil, &attemptError{kind: KindBadResponse, status: resp.StatusCode, err: fmt.Errorf("body larger than %d bytes", maxBody)}
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound && method == http.MethodGet:
+		return nil, ErrNotFound
+	case resp.StatusCode >= 500:
+		return nil, &attemptError{kind: KindUnavailable, status: resp.StatusCode,
+			retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), err: upstreamMessage(data)}
+	case resp.StatusCode >= 300:
+		return nil, &attemptError{kind: KindRejected, status: resp.StatusCode, err: upstreamMessage(data)}
+	}
+	return data, nil
+}
+
+func (c *Client) observe(route string, err error, d time.Duration) {
+	if c.cfg.Hooks.Call == nil {
+		return
+	}
+	outcome := "ok"
+	var ae *attemptError
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrNotFound):
+		outcome = "not_found"
+	case errors.As(err, &ae):
+		outcome = strings.ReplaceAll(ae.kind.String(), " ", "_")
+	default:
+		outcome = "canceled"
+	}
+	c.cfg.Hooks.Call(route, outcome, d)
+}
+
+// finalError turns the last attempt's error into what callers see: a typed
+// *Error for upstream failures, ErrNotFound as is, and the caller's own
+// cancellation as context.Canceled (it is nobody's failure).
+func (c *Client) finalError(ctx context.Context, route string, err error, attempts int) error {
+	var ae *attemptError
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return err
+	case errors.As(err, &ae):
+		return &Error{Route: route, Kind: ae.kind, Status: ae.status, RetryAfter: ae.retryAfter, Attempts: attempts, Err: ae.err}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &Error{Route: route, Kind: KindTimeout, Attempts: attempts, Err: context.DeadlineExceeded}
+	default:
+		return fmt.Errorf("event API %s: %w", route, err)
+	}
+}
+
+// upstreamMessage extracts the upstream's JSON message or error, if any.
+func upstreamMessage(body []byte) error {
+	var m struct{ Error, Message string }
+	if json.Unmarshal(body, &m) == nil {
+		if m.Message != "" {
+			return errors.New(m.Message)
+		}
+		if m.Error != "" {
+			return errors.New(m.Error)
+		}
+	}
+	return errors.New("no error message")
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

@@ -1,0 +1,350 @@
+package eventsim
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Route names, as used by the request counters.
+const (
+	RouteGetUsers     = "getUsers"
+	RouteGetUserByID  = "getUserById"
+	RouteGetEvents    = "getEvents"
+	RouteGetEventByID = "getEventById"
+	RouteAddEvent     = "addEvent"
+)
+
+// Config tunes the simulator. The zero value is a fast, fault-free simulator
+// with the seed data; Defaults returns the original mock's behaviour.
+type Config struct {
+	// EventDelay is how long getEventById waits before answering.
+	EventDelay time.Duration
+	// NetworkErrorRate is the share (0..1) of list-route calls whose
+	// connection is dropped without an answer.
+	NetworkErrorRate float64
+	// FailureCycle turns on addEvent's cycle: calls 1–5 of every 15 succeed,
+	// calls 6–15 wait FailureDelay and answer 503.
+	FailureCycle bool
+	// FailureDelay is how long a failing addEvent waits before its 503.
+	FailureDelay time.Duration
+	// Users and EventsPerUser add generated users u1…uN with M events each.
+	Users, EventsPerUser int
+}
+
+// Defaults is the original mock's behaviour.
+func Defaults() Config {
+	return Config{
+		EventDelay:       500 * time.Millisecond,
+		NetworkErrorRate: 0.05,
+		FailureCycle:     true,
+		FailureDelay:     100 * time.Millisecond,
+	}
+}
+
+// Sim is the simulated Event API. It is an http.Handler and safe for
+// concurrent use.
+type Sim struct {
+	cfg Config
+	mux *http.ServeMux
+
+	mu         sync.Mutex
+	users      map[string]*User
+	userOrder  []string
+	events     map[string]*Event
+	eventOrder []string
+	addCalls   int // position in the addEvent failure cycle
+	dropNext   int // deterministic dropped connections still to inject
+	failEvents map[string]*injectedFailure
+	stats      map[string]*routeStats
+}
+
+// injectedFailure is a status to answer for an event id, remaining times
+// (negative: forever).
+type injectedFailure struct {
+	status, remaining int
+}
+
+type routeStats struct {
+	count, inFlight, peak int
+}
+
+// New returns a simulator loaded with the seed data.
+func New(cfg Config) *Sim {
+	s := &Sim{
+		cfg:        cfg,
+		mux:        http.NewServeMux(),
+		users:      map[string]*User{},
+		events:     map[string]*Event{},
+		failEvents: map[string]*injectedFailure{},
+		stats:      map[string]*routeStats{},
+	}
+	us, es := seed(cfg.Users, cfg.EventsPerUser)
+	for _, u := range us {
+		s.users[u.ID] = u
+		s.userOrder = append(s.userOrder, u.ID)
+	}
+	for _, e := range es {
+		s.events[e.ID] = e
+		s.eventOrder = append(s.eventOrder, e.ID)
+	}
+	s.mux.HandleFunc("GET /getUsers", s.track(RouteGetUsers, s.getUsers))
+	s.mux.HandleFunc("GET /getUserById/{id}", s.track(RouteGetUserByID, s.getUserByID))
+	s.mux.HandleFunc("GET /getEvents", s.track(RouteGetEvents, s.getEvents))
+	s.mux.HandleFunc("GET /getEventById/{id}", s.track(RouteGetEventByID, s.getEventByID))
+	s.mux.HandleFunc("POST /addEvent", s.track(RouteAddEvent, s.addEvent))
+	return s
+}
+
+// ServeHTTP serves the Event API routes.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Count is how many requests a route has received.
+func (s *Sim) Count(route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.stats[route]; st != nil {
+		return st.count
+	}
+	return 0
+}
+
+// PeakInFlight is the largest number of requests a route served at once.
+func (s *Sim) PeakInFlight(route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.stats[route]; st != nil {
+		return st.peak
+	}
+	return 0
+}
+
+// ResetStats zeroes the request counters and peaks.
+func (s *Sim) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats = map[string]*routeStats{}
+}
+
+// DropNext makes the next n list-route calls (getUsers, getEvents) drop their
+// connection, whatever the random rate says: deterministic fault injection.
+func (s *Sim) DropNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropNext = n
+}
+
+// FailEvent makes getEventById for id answer status for its next n calls
+// (n < 0: for every call).
+func (s *Sim) FailEvent(id string, status, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failEvents[id] = &injectedFailure{status: status, remaining: n}
+}
+
+// RemoveEvent deletes an event but leaves its id in its user's list, as an
+// upstream that lost an event would.
+func (s *Sim) RemoveEvent(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.events, id)
+	s.eventOrder = slices.DeleteFunc(s.eventOrder, func(e string) bool { return e == id })
+}
+
+func (s *Sim) track(route string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		st := s.stats[route]
+		if st == nil {
+			st = &routeStats{}
+			s.stats[route] = st
+		}
+		st.count++
+		st.inFlight++
+		st.peak = max(st.peak, st.inFlight)
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			st.inFlight--
+			s.mu.Unlock()
+		}()
+		h(w, r)
+	}
+}
+
+// dropped decides whether this list-route call loses its connection and, if
+// so, closes it without writing a response.
+func (s *Sim) dropped(w http.ResponseWriter) bool {
+	s.mu.Lock()
+	drop := s.dropNext > 0
+	if drop {
+		s.dropNext--
+	}
+	s.mu.Unlock()
+	if !drop && (s.cfg.NetworkErrorRate <= 0 || rand.Float64() >= s.cfg.NetworkErrorRate) {
+		return false
+	}
+	// A real closed connection, as the original mock's socket.destroy(): the
+	// client sees EOF, not an HTTP status.
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return true
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+func (s *Sim) getUsers(w http.ResponseWriter, r *http.Request) {
+	if s.dropped(w) {
+		return
+	}
+	s.mu.Lock()
+	out := make([]User, 0, len(s.userOrder))
+	for _, id := range s.userOrder {
+		out = append(out, s.userCopy(id))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Sim) getUserByID(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	_, ok := s.users[r.PathValue("id")]
+	var u User
+	if ok {
+		u = s.userCopy(r.PathValue("id"))
+	}
+	s.mu.Unlock()
+	if !ok {
+		// The original answered an unknown id with an empty 200.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+func (s *Sim) getEvents(w http.ResponseWriter, r *http.Request) {
+	if s.dropped(w) {
+		return
+	}
+	s.mu.Lock()
+	out := make([]Event, 0, len(s.eventOrder))
+	for _, id := range s.eventOrder {
+		out = append(out, *s.events[id])
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Sim) getEventByID(w http.ResponseWriter, r *http.Request) {
+	if !sleep(r.Context(), s.cfg.EventDelay) {
+		return
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	status := s.injectedEventFailure(id)
+	e, ok := s.events[id]
+	var ev Event
+	if ok {
+		ev = *e
+	}
+	s.mu.Unlock()
+	switch {
+	case status != 0:
+		writeJSON(w, status, map[string]any{"error": "injected failure"})
+	case !ok:
+		w.WriteHeader(http.StatusOK)
+	default:
+		writeJSON(w, http.StatusOK, ev)
+	}
+}
+
+// injectedEventFailure returns the status FailEvent set for id, or 0.
+// Called with s.mu held.
+func (s *Sim) injectedEventFailure(id string) int {
+	f, ok := s.failEvents[id]
+	if !ok {
+		return 0
+	}
+	if f.remaining > 0 {
+		f.remaining--
+		if f.remaining == 0 {
+			delete(s.failEvents, id)
+		}
+	}
+	return f.status
+}
+
+func (s *Sim) addEvent(w http.ResponseWriter, r *http.Request) {
+	var e Event
+	if err := json.NewDecoder(r.Body).Decode(&e); err != nil || e.ID == "" || e.Name == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"success": false, "error": "Invalid event"})
+		return
+	}
+	s.mu.Lock()
+	s.addCalls++
+	call := s.addCalls
+	if s.addCalls >= 15 {
+		s.addCalls = 0
+	}
+	s.mu.Unlock()
+	if s.cfg.FailureCycle && call > 5 {
+		if !sleep(r.Context(), s.cfg.FailureDelay) {
+			return
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{
+			"success": false,
+			"error":   "Service temporarily unavailable",
+			"message": "Event API is experiencing high load",
+		})
+		return
+	}
+	s.mu.Lock()
+	u, ok := s.users[e.UserID]
+	if ok {
+		if _, dup := s.events[e.ID]; !dup {
+			s.events[e.ID] = &e
+			s.eventOrder = append(s.eventOrder, e.ID)
+			u.Events = append(u.Events, e.ID)
+		}
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"success": false, "error": "User not found"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true})
+}
+
+// userCopy returns a copy that shares no slice with the store. Called with s.mu held.
+func (s *Sim) userCopy(id string) User {
+	u := *s.users[id]
+	u.Events = slices.Clone(u.Events)
+	return u
+}
+
+// sleep waits d or until ctx ends; it reports whether the full wait elapsed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,146 @@
+// Package eventsvc is the service layer both front doors share: GraphQL
+// resolvers and the REST compatibility routes call it, and it decides how
+// reads are loaded and how writes reach the upstream.
+package eventsvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/loader"
+)
+
+// ErrUserNotFound is returned when a user id is unknown upstream.
+var ErrUserNotFound = errors.New("user not found")
+
+// Upstream is what the service needs of the Event API client.
+type Upstream interface {
+	loader.Source
+	Users(ctx context.Context) ([]eventapi.User, error)
+	Events(ctx context.Context) ([]eventapi.Event, error)
+	AddEvent(ctx context.Context, e eventapi.Event) error
+}
+
+// Service answers reads and writes for both front doors.
+type Service struct {
+	api     Upstream
+	log     *slog.Logger
+	loaders loader.Options
+}
+
+// New returns a Service over api.
+func New(api Upstream, log *slog.Logger, opt loader.Options) *Service {
+	return &Service{api: api, log: log, loaders: opt}
+}
+
+// WithLoaders returns ctx with fresh per-request loaders; call it once per
+// incoming request.
+func (s *Service) WithLoaders(ctx context.Context) context.Context {
+	return loader.WithLoaders(ctx, loader.New(s.api, s.loaders))
+}
+
+// loadersFor returns the request's loaders, or fresh ones for a caller
+// outside a request.
+func (s *Service) loadersFor(ctx context.Context) *loader.Loaders {
+	if l := loader.From(ctx); l != nil {
+		return l
+	}
+	return loader.New(s.api, s.loaders)
+}
+
+// Users returns every user, and primes the request's user loader with them.
+func (s *Service) Users(ctx context.Context) ([]*eventapi.User, error) {
+	us, err := s.api.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	l := s.loadersFor(ctx)
+	out := make([]*eventapi.User, len(us))
+	for i := range us {
+		out[i] = &us[i]
+		l.Users.Prime(ctx, us[i].ID, out[i])
+	}
+	return out, nil
+}
+
+// User returns the user with id, or nil if the upstream does not know it.
+func (s *Service) User(ctx context.Context, id string) (*eventapi.User, error) {
+	u, err := s.loadersFor(ctx).Users.Load(ctx, id)()
+	if err != nil {
+		return nil, fmt.Errorf("get user %q: %w", id, err)
+	}
+	return u, nil
+}
+
+// Events returns every event, and primes the request's event loader with them.
+func (s *Service) Events(ctx context.Context) ([]*eventapi.Event, error) {
+	es, err := s.api.Events(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	l := s.loadersFor(ctx)
+	out := make([]*eventapi.Event, len(es))
+	for i := range es {
+		out[i] = &es[i]
+		l.Events.Prime(ctx, es[i].ID, out[i])
+	}
+	return out, nil
+}
+
+// Event returns the event with id, or nil if the upstream does not know it.
+func (s *Service) Event(ctx context.Context, id string) (*eventapi.Event, error) {
+	e, err := s.loadersFor(ctx).Events.Load(ctx, id)()
+	if err != nil {
+		return nil, fmt.Errorf("get event %q: %w", id, err)
+	}
+	return e, nil
+}
+
+// EventsOf returns u's events in u's order, fetched together. Ids the
+// upstream no longer knows are left out (and logged); any other failure
+// fails the whole list, so a caller never mistakes a partial list for a
+// complete one.
+func (s *Service) EventsOf(ctx context.Context, u *eventapi.User) ([]*eventapi.Event, error) {
+	if len(u.Events) == 0 {
+		return []*eventapi.Event{}, nil
+	}
+	got, errs := s.loadersFor(ctx).Events.LoadMany(ctx, u.Events)()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("events of user %q: get event %q: %w", u.ID, u.Events[i], err)
+		}
+	}
+	out := make([]*eventapi.Event, 0, len(got))
+	for i, e := range got {
+		if e == nil {
+			s.log.WarnContext(ctx, "event listed by user is unknown upstream; left out",
+				"user_id", u.ID, "event_id", u.Events[i])
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// EventsByUserID returns the events of the user with id, or ErrUserNotFound.
+func (s *Service) EventsByUserID(ctx context.Context, id string) ([]*eventapi.Event, error) {
+	u, err := s.User(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, fmt.Errorf("events of user %q: %w", id, ErrUserNotFound)
+	}
+	return s.EventsOf(ctx, u)
+}
+
+// Owner returns the user an event belongs to, or nil.
+func (s *Service) Owner(ctx context.Context, e *eventapi.Event) (*eventapi.User, error) {
+	if e.UserID == "" {
+		return nil, nil
+	}
+	return s.User(ctx, e.UserID)
+}

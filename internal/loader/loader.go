@@ -1,0 +1,102 @@
+// Package loader holds the per-request dataloaders that batch and de-duplicate
+// lookups of events and users by id.
+//
+// The upstream has no batch route, so a batch is fetched as concurrent single
+// lookups; the process-wide bound on in-flight calls lives in the upstream
+// client. What the loaders add is one fetch per distinct id per request, and
+// a cache that list queries prime so that follow-up lookups cost nothing.
+package loader
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/eventms/gateway/internal/eventapi"
+)
+
+// Source fetches single objects by id; eventapi.Client is one.
+type Source interface {
+	Event(ctx context.Context, id string) (*eventapi.Event, error)
+	User(ctx context.Context, id string) (*eventapi.User, error)
+}
+
+// Loaders are one request's dataloaders. A nil value in a result means the
+// upstream does not know that id.
+type Loaders struct {
+	Events *dataloader.Loader[string, *eventapi.Event]
+	Users  *dataloader.Loader[string, *eventapi.User]
+}
+
+// Options tune the loaders.
+type Options struct {
+	// Wait is how long a batch stays open for more keys after its first.
+	// Batches are fetched concurrently, so a late key only forms a second
+	// concurrent batch: the window can be tiny.
+	Wait time.Duration
+	// BatchSize, if set, is observed for every batch dispatched (metrics).
+	BatchSize func(loader string, n int)
+}
+
+// New returns fresh loaders over src.
+func New(src Source, opt Options) *Loaders {
+	return &Loaders{
+		Events: dataloader.NewBatchedLoader(batch(src.Event, "event", opt.BatchSize),
+			dataloader.WithWait[string, *eventapi.Event](opt.Wait)),
+		Users: dataloader.NewBatchedLoader(batch(src.User, "user", opt.BatchSize),
+			dataloader.WithWait[string, *eventapi.User](opt.Wait)),
+	}
+}
+
+// batch fetches a batch's distinct keys concurrently and returns the results
+// in key order, each with its own error. Not found is a nil value, no error.
+func batch[V any](fetch func(context.Context, string) (*V, error), name string, observe func(string, int)) dataloader.BatchFunc[string, *V] {
+	return func(ctx context.Context, keys []string) []*dataloader.Result[*V] {
+		if observe != nil {
+			observe(name, len(keys))
+		}
+		results := make([]*dataloader.Result[*V], len(keys))
+		first := make(map[string]int, len(keys))
+		var wg sync.WaitGroup
+		for i, k := range keys {
+			if _, dup := first[k]; dup {
+				// The loader's cache makes keys distinct; guard anyway so a
+				// duplicate never costs a second upstream call.
+				continue
+			}
+			first[k] = i
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v, err := fetch(ctx, k)
+				if errors.Is(err, eventapi.ErrNotFound) {
+					v, err = nil, nil
+				}
+				results[i] = &dataloader.Result[*V]{Data: v, Error: err}
+			}()
+		}
+		wg.Wait()
+		for i, k := range keys {
+			if results[i] == nil {
+				results[i] = results[first[k]]
+			}
+		}
+		return results
+	}
+}
+
+type ctxKey struct{}
+
+// WithLoaders returns ctx carrying l.
+func WithLoaders(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// From returns the loaders carried by ctx, or nil.
+func From(ctx context.Context) *Loaders {
+	l, _ := ctx.Value(ctxKey{}).(*Loaders)
+	return l
+}
