@@ -348,3 +348,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// PutUser adds or replaces a user (tests use it to make users share events).
+func (s *Sim) PutUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[u.ID]; !ok {
+		s.userOrder = append(s.userOrder, u.ID)
+	}
+	u.Events = slices.Clone(u.Events)
+	s.users[u.ID] = &u
+}
+
+// UserEvents returns the event ids the user with id lists.
+func (s *Sim) UserEvents(id string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[id]; ok {
+		return slices.Clone(u.Events)
+	}
+	return nil
+}

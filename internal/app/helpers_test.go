@@ -1,0 +1,107 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/eventms/gateway/internal/config"
+	"github.com/eventms/gateway/internal/eventsim"
+)
+
+// gateway is a real gateway handler in front of a simulator, for tests.
+type gateway struct {
+	sim *eventsim.Sim
+	url string
+	app *App
+}
+
+// testConfig is the default configuration with fast retries.
+func testConfig(t testing.TB) config.Config {
+	t.Helper()
+	cfg, err := config.Load(func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.UpstreamRetryBase = time.Millisecond
+	cfg.UpstreamRetryMax = 5 * time.Millisecond
+	return cfg
+}
+
+func newGateway(t testing.TB, simCfg eventsim.Config, mod func(*config.Config)) *gateway {
+	t.Helper()
+	sim := eventsim.New(simCfg)
+	upstream := httptest.NewServer(sim)
+	t.Cleanup(upstream.Close)
+	cfg := testConfig(t)
+	if mod != nil {
+		mod(&cfg)
+	}
+	a, err := New(cfg, upstream.URL, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	return &gateway{sim: sim, url: srv.URL, app: a}
+}
+
+// gqlError is a GraphQL error as the wire carries it.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+	Status int             `json:"-"`
+}
+
+// query posts a GraphQL query and decodes the answer.
+func (g *gateway) query(t testing.TB, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	resp, err := http.Post(g.url+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out gqlResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("decode GraphQL answer: %v", err)
+	}
+	out.Status = resp.StatusCode
+	return out
+}
+
+// get fetches a REST route and decodes its JSON body into out.
+func (g *gateway) get(t testing.TB, path string, out any) int {
+	t.Helper()
+	resp, err := http.Get(g.url + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("GET %s: Content-Type %q, want JSON", path, ct)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: decode: %v", path, err)
+	}
+	return resp.StatusCode
+}
+
+func mustUnmarshal(t testing.TB, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("unmarshal %s: %v", data, err)
+	}
+}

@@ -1,0 +1,319 @@
+package eventapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/eventms/gateway/internal/eventsim"
+)
+
+func newClient(t *testing.T, url string, mod func(*Config)) *Client {
+	t.Helper()
+	cfg := Config{BaseURL: url, Timeout: time.Second, Retry: Retry{MaxRetries: 3}, MaxConcurrency: 64}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func simServer(t *testing.T, cfg eventsim.Config) (*eventsim.Sim, string) {
+	t.Helper()
+	s := eventsim.New(cfg)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return s, srv.URL
+}
+
+func TestRetriesRecoverDroppedConnections(t *testing.T) {
+	tests := []struct {
+		drops, retries int
+		wantErr        bool
+		wantCalls      int
+	}{
+		{drops: 0, retries: 3, wantCalls: 1},
+		{drops: 3, retries: 3, wantCalls: 4},
+		{drops: 4, retries: 3, wantErr: true, wantCalls: 4},
+		{drops: 1, retries: 0, wantErr: true, wantCalls: 1},
+	}
+	for _, tt := range tests {
+		sim, url := simServer(t, eventsim.Config{})
+		var retries atomic.Int32
+		c := newClient(t, url, func(c *Config) {
+			c.Retry.MaxRetries = tt.retries
+			c.Hooks.Retry = func(string) { retries.Add(1) }
+		})
+		sim.DropNext(tt.drops)
+		users, err := c.Users(context.Background())
+		if tt.wantErr {
+			var ue *Error
+			if !errors.As(err, &ue) || ue.Kind != KindUnavailable || ue.Attempts != tt.wantCalls {
+				t.Errorf("drops=%d: err %v, want unavailable after %d attempts", tt.drops, err, tt.wantCalls)
+			}
+		} else if err != nil || len(users) != 3 {
+			t.Errorf("drops=%d: %d users, err %v; want 3 users", tt.drops, len(users), err)
+		}
+		if got := sim.Count(eventsim.RouteGetUsers); got != tt.wantCalls {
+			t.Errorf("drops=%d: %d upstream calls, want %d", tt.drops, got, tt.wantCalls)
+		}
+		if int(retries.Load()) != tt.wantCalls-1 {
+			t.Errorf("drops=%d: retry hook ran %d times, want %d", tt.drops, retries.Load(), tt.wantCalls-1)
+		}
+	}
+}
+
+func TestStatusClassification(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		header    string
+		wantKind  Kind
+		wantCalls int32
+		wantAfter time.Duration
+	}{
+		{"5xx is retried", 502, "", KindUnavailable, 3, 0},
+		{"503 keeps Retry-After", 503, "7", KindUnavailable, 3, 7 * time.Second},
+		{"4xx is not retried", 400, "", KindRejected, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				if tt.header != "" {
+					w.Header().Set("Retry-After", tt.header)
+				}
+				w.WriteHeader(tt.status)
+				_, _ = w.Write([]byte(`{"message":"boom"}`))
+			}))
+			defer srv.Close()
+			c := newClient(t, srv.URL, func(c *Config) { c.Retry.MaxRetries = 2 })
+			_, err := c.Event(context.Background(), "event-1")
+			var ue *Error
+			if !errors.As(err, &ue) || ue.Kind != tt.wantKind || ue.Status != tt.status || ue.RetryAfter != tt.wantAfter {
+				t.Fatalf("err %#v, want kind %v status %d retryAfter %s", err, tt.wantKind, tt.status, tt.wantAfter)
+			}
+			if calls.Load() != tt.wantCalls {
+				t.Errorf("%d calls, want %d", calls.Load(), tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestAddEventIsNeverRetried(t *testing.T) {
+	sim, url := simServer(t, eventsim.Config{FailureCycle: true})
+	c := newClient(t, url, nil)
+	for i := 0; i < 5; i++ { // use up the cycle's successes
+		if err := c.AddEvent(context.Background(), Event{ID: "e" + string(rune('a'+i)), Name: "n", UserID: "1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := c.AddEvent(context.Background(), Event{ID: "ef", Name: "n", UserID: "1"})
+	var ue *Error
+	if !errors.As(err, &ue) || ue.Kind != KindUnavailable || ue.Status != 503 || !ue.Transient() {
+		t.Fatalf("6th addEvent: %v, want a transient 503", err)
+	}
+	if got := sim.Count(eventsim.RouteAddEvent); got != 6 {
+		t.Errorf("%d upstream addEvent calls, want 6 (no retry)", got)
+	}
+}
+
+func TestTimeoutIsTyped(t *testing.T) {
+	_, url := simServer(t, eventsim.Config{EventDelay: 300 * time.Millisecond})
+	c := newClient(t, url, func(c *Config) { c.Timeout = 20 * time.Millisecond; c.Retry.MaxRetries = 1 })
+	_, err := c.Event(context.Background(), "event-1")
+	var ue *Error
+	if !errors.As(err, &ue) || ue.Kind != KindTimeout || ue.Attempts != 2 {
+		t.Fatalf("err %v, want a timeout after 2 attempts", err)
+	}
+}
+
+func TestCallerCancellationIsNotAnUpstreamError(t *testing.T) {
+	_, url := simServer(t, eventsim.Config{EventDelay: time.Second})
+	c := newClient(t, url, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	_, err := c.Event(ctx, "event-1")
+	var ue *Error
+	if !errors.Is(err, context.Canceled) || errors.As(err, &ue) {
+		t.Fatalf("err %v, want context.Canceled and no *Error", err)
+	}
+}
+
+func TestNotFoundAndIDsNotTrusted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/getEventById/event-7":
+			// The original mock's bug: every event said it was id 1.
+			_, _ = w.Write([]byte(`{"id":"1","name":"Seven","userId":"2"}`))
+		case "/getUserById/3":
+			_, _ = w.Write([]byte(`{"id":"2","userName":"bob"}`))
+		case "/getEventById/null":
+			_, _ = w.Write([]byte(`null`))
+		case "/getEventById/gone":
+			w.WriteHeader(http.StatusNotFound)
+		case "/getEventById/garbage":
+			_, _ = w.Write([]byte(`{"id":`))
+		}
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, nil)
+	ctx := context.Background()
+	if e, err := c.Event(ctx, "event-7"); err != nil || e.ID != "event-7" || e.Name != "Seven" {
+		t.Errorf("event-7: %+v, %v; want id event-7", e, err)
+	}
+	if u, err := c.User(ctx, "3"); err != nil || u.ID != "3" {
+		t.Errorf("user 3: %+v, %v; want id 3", u, err)
+	}
+	for _, id := range []string{"null", "gone", "empty"} {
+		if _, err := c.Event(ctx, id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("event %s: err %v, want ErrNotFound", id, err)
+		}
+	}
+	var ue *Error
+	if _, err := c.Event(ctx, "garbage"); !errors.As(err, &ue) || ue.Kind != KindBadResponse {
+		t.Errorf("garbage: err %v, want bad response", err)
+	}
+}
+
+func TestConcurrencyBoundAndInFlightDedup(t *testing.T) {
+	sim, url := simServer(t, eventsim.Config{EventDelay: 100 * time.Millisecond, Users: 1, EventsPerUser: 40})
+	var shared atomic.Int32
+	c := newClient(t, url, func(c *Config) {
+		c.MaxConcurrency = 8
+		c.Hooks.Shared = func(string) { shared.Add(1) }
+	})
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	// 40 distinct ids, each asked 5 times at once: 40 calls, never more than 8 at a time.
+	for rep := 0; rep < 5; rep++ {
+		for j := 1; j <= 40; j++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id := "u1-e" + strconv.Itoa(j)
+				e, err := c.Event(context.Background(), id)
+				if err == nil && e.ID != id {
+					err = errors.New("wrong event " + e.ID)
+				}
+				errs <- err
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := sim.PeakInFlight(eventsim.RouteGetEventByID); got != 8 {
+		t.Errorf("peak in flight %d, want exactly the bound 8", got)
+	}
+	calls := sim.Count(eventsim.RouteGetEventByID)
+	if calls < 40 || calls > 200 {
+		t.Fatalf("%d calls for 40 ids", calls)
+	}
+	if int(shared.Load()) < 200-calls {
+		t.Errorf("shared hook ran %d times, want at least %d", shared.Load(), 200-calls)
+	}
+}
+
+func TestIdenticalConcurrentGetsShareOneCall(t *testing.T) {
+	sim, url := simServer(t, eventsim.Config{EventDelay: 200 * time.Millisecond})
+	c := newClient(t, url, nil)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, err := c.Event(context.Background(), "event-1"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if got := sim.Count(eventsim.RouteGetEventByID); got != 1 {
+		t.Errorf("%d upstream calls for 100 identical concurrent lookups, want 1", got)
+	}
+}
+
+func TestSharedCallSurvivesFirstCallerLeaving(t *testing.T) {
+	_, url := simServer(t, eventsim.Config{EventDelay: 100 * time.Millisecond})
+	c := newClient(t, url, nil)
+	first, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := c.Event(first, "event-2"); done <- err }()
+	time.Sleep(20 * time.Millisecond)
+	second := make(chan error, 1)
+	go func() { _, err := c.Event(context.Background(), "event-2"); second <- err }()
+	time.Sleep(10 * time.Millisecond)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("first caller: %v, want canceled", err)
+	}
+	if err := <-second; err != nil {
+		t.Errorf("second caller failed when the first left: %v", err)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0}, {"5", 5 * time.Second}, {"-1", 0}, {"soon", 0},
+		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+	}
+	for _, tt := range tests {
+		if got := parseRetryAfter(tt.in, now); got != tt.want {
+			t.Errorf("parseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestBackoffIsBoundedAndJittered(t *testing.T) {
+	r := Retry{Base: 10 * time.Millisecond, Max: 80 * time.Millisecond}
+	for n := 0; n < 30; n++ {
+		ceiling := min(r.Base<<min(n, 20), r.Max)
+		seen := map[time.Duration]bool{}
+		for i := 0; i < 50; i++ {
+			d := r.backoff(n)
+			if d < 0 || d > ceiling {
+				t.Fatalf("backoff(%d) = %s, outside [0, %s]", n, d, ceiling)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 2 {
+			t.Errorf("backoff(%d) gave one value 50 times: no jitter", n)
+		}
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for _, cfg := range []Config{
+		{BaseURL: "localhost:4000", Timeout: time.Second, MaxConcurrency: 1},
+		{BaseURL: "http://x", Timeout: time.Second},
+		{BaseURL: "http://x", MaxConcurrency: 1},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%+v) accepted a bad config", cfg)
+		}
+	}
+}

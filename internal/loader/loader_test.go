@@ -1,0 +1,85 @@
+package loader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eventms/gateway/internal/eventapi"
+)
+
+// fakeSource records lookups; ids starting with "missing" are unknown and
+// "bad" ids fail.
+type fakeSource struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+var errBoom = errors.New("boom")
+
+func (f *fakeSource) Event(_ context.Context, id string) (*eventapi.Event, error) {
+	f.mu.Lock()
+	f.calls[id]++
+	f.mu.Unlock()
+	switch id {
+	case "missing":
+		return nil, fmt.Errorf("event %q: %w", id, eventapi.ErrNotFound)
+	case "bad":
+		return nil, errBoom
+	}
+	return &eventapi.Event{ID: id}, nil
+}
+
+func (f *fakeSource) User(context.Context, string) (*eventapi.User, error) { return nil, nil }
+
+func TestLoadManyKeepsOrderPerKeyErrorsAndFetchesOnce(t *testing.T) {
+	src := &fakeSource{calls: map[string]int{}}
+	var batches []int
+	l := New(src, Options{Wait: time.Millisecond, BatchSize: func(_ string, n int) { batches = append(batches, n) }})
+	keys := []string{"b", "a", "missing", "b", "bad", "a"}
+	got, errs := l.Events.LoadMany(context.Background(), keys)()
+	for i, k := range keys {
+		switch k {
+		case "missing":
+			if got[i] != nil || errs[i] != nil {
+				t.Errorf("missing: %v %v, want nil value and no error", got[i], errs[i])
+			}
+		case "bad":
+			if !errors.Is(errs[i], errBoom) {
+				t.Errorf("bad: err %v, want boom", errs[i])
+			}
+		default:
+			if got[i] == nil || got[i].ID != k || errs[i] != nil {
+				t.Errorf("key %d (%s): %v %v", i, k, got[i], errs[i])
+			}
+		}
+	}
+	for k, n := range src.calls {
+		if n != 1 {
+			t.Errorf("%s fetched %d times, want once", k, n)
+		}
+	}
+	if len(batches) != 1 || batches[0] != 4 {
+		t.Errorf("batches %v, want one batch of the 4 distinct keys", batches)
+	}
+}
+
+func TestPrimedKeysAreNotFetched(t *testing.T) {
+	src := &fakeSource{calls: map[string]int{}}
+	l := New(src, Options{})
+	l.Events.Prime(context.Background(), "p", &eventapi.Event{ID: "p", Name: "primed"})
+	e, err := l.Events.Load(context.Background(), "p")()
+	if err != nil || e.Name != "primed" || src.calls["p"] != 0 {
+		t.Errorf("primed load: %v %v, %d fetches", e, err, src.calls["p"])
+	}
+}
+
+func TestContextCarriesLoaders(t *testing.T) {
+	l := New(&fakeSource{calls: map[string]int{}}, Options{})
+	if From(context.Background()) != nil || From(WithLoaders(context.Background(), l)) != l {
+		t.Error("From does not return what WithLoaders stored")
+	}
+}
