@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/eventms/gateway/graph/model"
 	"github.com/eventms/gateway/internal/eventapi"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -28,6 +30,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Event() EventResolver
+	Mutation() MutationResolver
 	Query() QueryResolver
 	User() UserResolver
 }
@@ -36,6 +39,10 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AddEventSuccess struct {
+		Event func(childComplexity int) int
+	}
+
 	Event struct {
 		Details func(childComplexity int) int
 		ID      func(childComplexity int) int
@@ -44,11 +51,26 @@ type ComplexityRoot struct {
 		UserID  func(childComplexity int) int
 	}
 
+	InvalidInput struct {
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	Mutation struct {
+		AddEvent func(childComplexity int, input model.AddEventInput, idempotencyKey *string) int
+	}
+
 	Query struct {
 		Event  func(childComplexity int, id string) int
 		Events func(childComplexity int) int
 		User   func(childComplexity int, id string) int
 		Users  func(childComplexity int) int
+	}
+
+	ServiceUnavailable struct {
+		CircuitState func(childComplexity int) int
+		Message      func(childComplexity int) int
+		RetryAfter   func(childComplexity int) int
 	}
 
 	User struct {
@@ -65,6 +87,9 @@ type ComplexityRoot struct {
 
 type EventResolver interface {
 	User(ctx context.Context, obj *eventapi.Event) (*eventapi.User, error)
+}
+type MutationResolver interface {
+	AddEvent(ctx context.Context, input model.AddEventInput, idempotencyKey *string) (model.AddEventResult, error)
 }
 type QueryResolver interface {
 	Users(ctx context.Context) ([]*eventapi.User, error)
@@ -93,6 +118,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AddEventSuccess.event":
+		if e.ComplexityRoot.AddEventSuccess.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddEventSuccess.Event(childComplexity), true
 
 	case "Event.details":
 		if e.ComplexityRoot.Event.Details == nil {
@@ -124,6 +156,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.UserID(childComplexity), true
+
+	case "InvalidInput.field":
+		if e.ComplexityRoot.InvalidInput.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvalidInput.Field(childComplexity), true
+	case "InvalidInput.message":
+		if e.ComplexityRoot.InvalidInput.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvalidInput.Message(childComplexity), true
+
+	case "Mutation.addEvent":
+		if e.ComplexityRoot.Mutation.AddEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddEvent(childComplexity, args["input"].(model.AddEventInput), args["idempotencyKey"].(*string)), true
 
 	case "Query.event":
 		if e.ComplexityRoot.Query.Event == nil {
@@ -161,6 +218,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Users(childComplexity), true
 
+	case "ServiceUnavailable.circuitState":
+		if e.ComplexityRoot.ServiceUnavailable.CircuitState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceUnavailable.CircuitState(childComplexity), true
+	case "ServiceUnavailable.message":
+		if e.ComplexityRoot.ServiceUnavailable.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceUnavailable.Message(childComplexity), true
+	case "ServiceUnavailable.retryAfter":
+		if e.ComplexityRoot.ServiceUnavailable.RetryAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceUnavailable.RetryAfter(childComplexity), true
+
 	case "User.email":
 		if e.ComplexityRoot.User.Email == nil {
 			break
@@ -194,7 +270,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex()
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddEventInput", ec.unmarshalInputAddEventInput),
+		)
 	}
 	first := true
 
@@ -228,6 +306,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -303,6 +396,79 @@ type Query {
   events: [Event!]!
   "The event with this id, or null if there is none."
   event(id: ID!): Event
+}
+
+"""
+What a client asks to add.
+"""
+input AddEventInput {
+  "The event's name: not empty after trimming, at most 200 characters."
+  name: String!
+  "The id of the user who owns the event; the user must exist."
+  userId: ID!
+  "Free-text details, at most 2000 characters."
+  details: String
+}
+
+"""
+The state of the gateway's circuit breaker in front of the Event API's addEvent.
+"""
+enum CircuitState {
+  "Calls go through; failures are counted."
+  CLOSED
+  "Calls are rejected at once until the next probe may pass."
+  OPEN
+  "One probe call at a time decides whether the circuit closes."
+  HALF_OPEN
+}
+
+"""
+The event was stored.
+"""
+type AddEventSuccess {
+  "The stored event, with the id the gateway gave it."
+  event: Event!
+}
+
+"""
+The Event API cannot take the event now; nothing was stored. Retry after
+` + "`" + `retryAfter` + "`" + ` seconds (with the same idempotency key, to be safe).
+"""
+type ServiceUnavailable {
+  "What went wrong, for people."
+  message: String!
+  "Whole seconds to wait before retrying; at least 1."
+  retryAfter: Int!
+  "The circuit breaker's state when the call was answered."
+  circuitState: CircuitState!
+}
+
+"""
+The input was rejected before reaching the Event API; nothing was stored.
+"""
+type InvalidInput {
+  "What is wrong with the field, for people."
+  message: String!
+  "The offending input field: ` + "`" + `name` + "`" + `, ` + "`" + `userId` + "`" + `, ` + "`" + `details` + "`" + ` or ` + "`" + `idempotencyKey` + "`" + `."
+  field: String!
+}
+
+"""
+Every expected outcome of addEvent. Upstream failures other than
+unavailability come back as GraphQL errors.
+"""
+union AddEventResult = AddEventSuccess | ServiceUnavailable | InvalidInput
+
+"""
+Writes.
+"""
+type Mutation {
+  """
+  Adds an event. Give an ` + "`" + `idempotencyKey` + "`" + ` (any string up to 255 characters)
+  to retry safely: within the key's lifetime (24 h by default) the same key
+  returns the first success without storing the event again.
+  """
+  addEvent(input: AddEventInput!, idempotencyKey: String): AddEventResult!
 }
 `, BuiltIn: false},
 }
@@ -458,6 +624,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_addEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddEventInput, error) {
+			return ec.unmarshalNAddEventInput2githubᚗcomᚋeventmsᚋgatewayᚋgraphᚋmodelᚐAddEventInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -573,6 +761,38 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AddEventSuccess_event(ctx context.Context, field graphql.CollectedField, obj *model.AddEventSuccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddEventSuccess_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *eventapi.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddEventSuccess_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddEventSuccess",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _Event_id(ctx context.Context, field graphql.CollectedField, obj *eventapi.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -694,6 +914,96 @@ func (ec *executionContext) fieldContext_Event_user(_ context.Context, field gra
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvalidInput_message(ctx context.Context, field graphql.CollectedField, obj *model.InvalidInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidInput_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidInput_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvalidInput", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvalidInput_field(ctx context.Context, field graphql.CollectedField, obj *model.InvalidInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidInput_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidInput_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvalidInput", field, false, false, "String")
+}
+
+func (ec *executionContext) _Mutation_addEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddEvent(ctx, fc.Args["input"].(model.AddEventInput), fc.Args["idempotencyKey"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AddEventResult) graphql.Marshaler {
+			return ec.marshalNAddEventResult2githubᚗcomᚋeventmsᚋgatewayᚋgraphᚋmodelᚐAddEventResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type AddEventResult does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -924,6 +1234,75 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ServiceUnavailable_message(ctx context.Context, field graphql.CollectedField, obj *model.ServiceUnavailable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceUnavailable_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceUnavailable_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceUnavailable", field, false, false, "String")
+}
+
+func (ec *executionContext) _ServiceUnavailable_retryAfter(ctx context.Context, field graphql.CollectedField, obj *model.ServiceUnavailable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceUnavailable_retryAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceUnavailable_retryAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceUnavailable", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceUnavailable_circuitState(ctx context.Context, field graphql.CollectedField, obj *model.ServiceUnavailable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceUnavailable_circuitState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CircuitState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CircuitState) graphql.Marshaler {
+			return ec.marshalNCircuitState2githubᚗcomᚋeventmsᚋgatewayᚋgraphᚋmodelᚐCircuitState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceUnavailable_circuitState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceUnavailable", field, false, false, "CircuitState")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *eventapi.User) (ret graphql.Marshaler) {
@@ -2100,13 +2479,136 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAddEventInput(ctx context.Context, obj any) (model.AddEventInput, error) {
+	var it model.AddEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "userId", "details"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "details":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("details"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Details = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddEventInput unmarshals raw into the AddEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddEventInput(ctx context.Context, raw any) (model.AddEventInput, error) {
+	var out model.AddEventInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddEventInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _AddEventResult(ctx context.Context, sel ast.SelectionSet, obj model.AddEventResult) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.ServiceUnavailable:
+		return ec._ServiceUnavailable(ctx, sel, &obj)
+	case *model.ServiceUnavailable:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ServiceUnavailable(ctx, sel, obj)
+	case model.InvalidInput:
+		return ec._InvalidInput(ctx, sel, &obj)
+	case *model.InvalidInput:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InvalidInput(ctx, sel, obj)
+	case model.AddEventSuccess:
+		return ec._AddEventSuccess(ctx, sel, &obj)
+	case *model.AddEventSuccess:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AddEventSuccess(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of AddEventResult must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var addEventSuccessImplementors = []string{"AddEventSuccess", "AddEventResult"}
+
+func (ec *executionContext) _AddEventSuccess(ctx context.Context, sel ast.SelectionSet, obj *model.AddEventSuccess) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addEventSuccessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddEventSuccess")
+		case "event":
+			out.Values[i] = ec._AddEventSuccess_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var eventImplementors = []string{"Event"}
 
@@ -2145,6 +2647,87 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Event_user(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var invalidInputImplementors = []string{"InvalidInput", "AddEventResult"}
+
+func (ec *executionContext) _InvalidInput(ctx context.Context, sel ast.SelectionSet, obj *model.InvalidInput) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invalidInputImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvalidInput")
+		case "message":
+			out.Values[i] = ec._InvalidInput_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._InvalidInput_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "addEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2218,6 +2801,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceUnavailableImplementors = []string{"ServiceUnavailable", "AddEventResult"}
+
+func (ec *executionContext) _ServiceUnavailable(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceUnavailable) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceUnavailableImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceUnavailable")
+		case "message":
+			out.Values[i] = ec._ServiceUnavailable_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryAfter":
+			out.Values[i] = ec._ServiceUnavailable_retryAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "circuitState":
+			out.Values[i] = ec._ServiceUnavailable_circuitState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -2647,6 +3273,19 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAddEventInput2githubᚗcomᚋeventmsᚋgatewayᚋgraphᚋmodelᚐAddEventInput(ctx context.Context, v any) (model.AddEventInput, error) {
+	res, err := ec.unmarshalInputAddEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddEventResult2githubᚗcomᚋeventmsᚋgatewayᚋgraphᚋmodelᚐAddEventResult(ctx context.Context, sel ast.SelectionSet, v model.AddEventResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AddEventResult!")
+		return graphql.Null
+	}
+	return ec._AddEventResult(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -2659,6 +3298,16 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNCircuitState2githubᚗcomᚋeventmsᚋgatewayᚋgraphᚋmodelᚐCircuitState(ctx context.Context, v any) (model.CircuitState, error) {
+	var res model.CircuitState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCircuitState2githubᚗcomᚋeventmsᚋgatewayᚋgraphᚋmodelᚐCircuitState(ctx context.Context, sel ast.SelectionSet, v model.CircuitState) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*eventapi.Event) graphql.Marshaler {
@@ -2695,6 +3344,20 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	res := graphql.MarshalID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
 }

@@ -8,12 +8,24 @@ package graph
 import (
 	"context"
 
+	"github.com/eventms/gateway/graph/model"
 	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/eventsvc"
 )
 
 // User is the resolver for the user field.
 func (r *eventResolver) User(ctx context.Context, obj *eventapi.Event) (*eventapi.User, error) {
 	return r.Service.Owner(ctx, obj)
+}
+
+// AddEvent is the resolver for the addEvent field.
+func (r *mutationResolver) AddEvent(ctx context.Context, input model.AddEventInput, idempotencyKey *string) (model.AddEventResult, error) {
+	details := ""
+	if input.Details != nil {
+		details = *input.Details
+	}
+	ev, _, err := r.Service.AddEvent(ctx, eventsvc.NewEvent{Name: input.Name, UserID: input.UserID, Details: details}, idempotencyKey)
+	return addEventResult(ev, err)
 }
 
 // Users is the resolver for the users field.
@@ -44,6 +56,9 @@ func (r *userResolver) Events(ctx context.Context, obj *eventapi.User) ([]*event
 // Event returns EventResolver implementation.
 func (r *Resolver) Event() EventResolver { return &eventResolver{r} }
 
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -51,7 +66,8 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
-	eventResolver struct{ *Resolver }
-	queryResolver struct{ *Resolver }
-	userResolver  struct{ *Resolver }
+	eventResolver    struct{ *Resolver }
+	mutationResolver struct{ *Resolver }
+	queryResolver    struct{ *Resolver }
+	userResolver     struct{ *Resolver }
 )

@@ -2,7 +2,128 @@
 
 package model
 
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/eventms/gateway/internal/eventapi"
+)
+
+// Every expected outcome of addEvent. Upstream failures other than
+// unavailability come back as GraphQL errors.
+type AddEventResult interface {
+	IsAddEventResult()
+}
+
+// What a client asks to add.
+type AddEventInput struct {
+	// The event's name: not empty after trimming, at most 200 characters.
+	Name string `json:"name"`
+	// The id of the user who owns the event; the user must exist.
+	UserID string `json:"userId"`
+	// Free-text details, at most 2000 characters.
+	Details *string `json:"details,omitempty"`
+}
+
+// The event was stored.
+type AddEventSuccess struct {
+	// The stored event, with the id the gateway gave it.
+	Event *eventapi.Event `json:"event"`
+}
+
+func (AddEventSuccess) IsAddEventResult() {}
+
+// The input was rejected before reaching the Event API; nothing was stored.
+type InvalidInput struct {
+	// What is wrong with the field, for people.
+	Message string `json:"message"`
+	// The offending input field: `name`, `userId`, `details` or `idempotencyKey`.
+	Field string `json:"field"`
+}
+
+func (InvalidInput) IsAddEventResult() {}
+
+// Writes.
+type Mutation struct {
+}
+
 // Reads. Every list is fetched concurrently: a user's events cost one upstream
 // round trip's time, however many there are.
 type Query struct {
+}
+
+// The Event API cannot take the event now; nothing was stored. Retry after
+// `retryAfter` seconds (with the same idempotency key, to be safe).
+type ServiceUnavailable struct {
+	// What went wrong, for people.
+	Message string `json:"message"`
+	// Whole seconds to wait before retrying; at least 1.
+	RetryAfter int `json:"retryAfter"`
+	// The circuit breaker's state when the call was answered.
+	CircuitState CircuitState `json:"circuitState"`
+}
+
+func (ServiceUnavailable) IsAddEventResult() {}
+
+// The state of the gateway's circuit breaker in front of the Event API's addEvent.
+type CircuitState string
+
+const (
+	// Calls go through; failures are counted.
+	CircuitStateClosed CircuitState = "CLOSED"
+	// Calls are rejected at once until the next probe may pass.
+	CircuitStateOpen CircuitState = "OPEN"
+	// One probe call at a time decides whether the circuit closes.
+	CircuitStateHalfOpen CircuitState = "HALF_OPEN"
+)
+
+var AllCircuitState = []CircuitState{
+	CircuitStateClosed,
+	CircuitStateOpen,
+	CircuitStateHalfOpen,
+}
+
+func (e CircuitState) IsValid() bool {
+	switch e {
+	case CircuitStateClosed, CircuitStateOpen, CircuitStateHalfOpen:
+		return true
+	}
+	return false
+}
+
+func (e CircuitState) String() string {
+	return string(e)
+}
+
+func (e *CircuitState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CircuitState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CircuitState", str)
+	}
+	return nil
+}
+
+func (e CircuitState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CircuitState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CircuitState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -15,9 +16,11 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/eventms/gateway/graph"
+	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/idempotency"
 	"github.com/eventms/gateway/internal/loader"
 	"github.com/eventms/gateway/internal/rest"
 )
@@ -31,8 +34,23 @@ type App struct {
 	api     *eventapi.Client
 }
 
+// Option adjusts how New wires the gateway.
+type Option func(*options)
+
+type options struct {
+	now func() time.Time
+}
+
+// WithClock makes the time-based parts (circuit breaker, idempotency TTL)
+// read now instead of the wall clock; tests use it to be exact and fast.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
 // New wires a gateway calling the Event API at baseURL.
-func New(cfg config.Config, baseURL string, log *slog.Logger) (*App, error) {
+func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*App, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	api, err := eventapi.New(eventapi.Config{
 		BaseURL: baseURL,
 		Timeout: cfg.UpstreamTimeout,
@@ -46,7 +64,26 @@ func New(cfg config.Config, baseURL string, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream client: %w", err)
 	}
-	svc := eventsvc.New(api, log, loader.Options{Wait: cfg.LoaderBatchWait})
+	br := breaker.New(breaker.Config{
+		FailureThreshold: cfg.BreakerFailureThreshold,
+		FailureWindow:    cfg.BreakerFailureWindow,
+		ResetTimeout:     cfg.BreakerResetTimeout,
+		MaxResetTimeout:  cfg.BreakerMaxResetTimeout,
+		Jitter:           cfg.BreakerJitter,
+		Now:              o.now,
+		OnStateChange: func(from, to breaker.State) {
+			log.Warn("addEvent circuit breaker changed state", "from", from.String(), "to", to.String())
+		},
+	})
+	store, err := idempotency.NewMemory[eventsvc.AddedEvent](cfg.IdempotencyMaxKeys, o.now)
+	if err != nil {
+		return nil, err
+	}
+	svc := eventsvc.New(api, log, eventsvc.Options{
+		Loaders:     loader.Options{Wait: cfg.LoaderBatchWait},
+		Breaker:     br,
+		Idempotency: idempotency.NewGuard[eventsvc.AddedEvent](store, cfg.IdempotencyTTL),
+	})
 
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Service: svc}}))
 	gql.AddTransport(transport.Options{})

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,7 +35,7 @@ func testConfig(t testing.TB) config.Config {
 	return cfg
 }
 
-func newGateway(t testing.TB, simCfg eventsim.Config, mod func(*config.Config)) *gateway {
+func newGateway(t testing.TB, simCfg eventsim.Config, mod func(*config.Config), opts ...Option) *gateway {
 	t.Helper()
 	sim := eventsim.New(simCfg)
 	upstream := httptest.NewServer(sim)
@@ -42,7 +44,7 @@ func newGateway(t testing.TB, simCfg eventsim.Config, mod func(*config.Config)) 
 	if mod != nil {
 		mod(&cfg)
 	}
-	a, err := New(cfg, upstream.URL, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := New(cfg, upstream.URL, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,4 +106,40 @@ func mustUnmarshal(t testing.TB, data []byte, v any) {
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("unmarshal %s: %v", data, err)
 	}
+}
+
+// fakeClock is a settable clock shared by the gateway's time-based parts.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// post sends a REST request with a raw body and headers, and decodes the JSON answer.
+func (g *gateway) post(t testing.TB, path, body string, header map[string]string, out any) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, g.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("POST %s: decode: %v", path, err)
+		}
+	}
+	return resp
 }

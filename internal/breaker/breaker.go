@@ -129,12 +129,22 @@ func New(cfg Config) *Breaker {
 // State returns the current state. An OPEN circuit whose period has ended is
 // reported as HALF_OPEN: the next call will be a probe.
 func (b *Breaker) State() State {
+	s, _ := b.Status()
+	return s
+}
+
+// Status returns the state and, while OPEN, how long until a probe may pass.
+func (b *Breaker) Status() (State, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state == Open && !b.cfg.Now().Before(b.openUntil) {
-		return HalfOpen
+	if b.state != Open {
+		return b.state, 0
 	}
-	return b.state
+	left := b.openUntil.Sub(b.cfg.Now())
+	if left <= 0 {
+		return HalfOpen, 0
+	}
+	return Open, left
 }
 
 // Allow asks whether a call may go to the upstream now. If ok, the caller

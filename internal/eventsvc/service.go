@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/idempotency"
 	"github.com/eventms/gateway/internal/loader"
 )
 
@@ -24,17 +26,38 @@ type Upstream interface {
 	AddEvent(ctx context.Context, e eventapi.Event) error
 }
 
+// Options are the service's collaborators and settings.
+type Options struct {
+	Loaders loader.Options
+	// Breaker guards addEvent.
+	Breaker *breaker.Breaker
+	// Idempotency remembers addEvent successes by key.
+	Idempotency *idempotency.Guard[AddedEvent]
+	// NewID returns a new event id [a UUIDv7 with an "event-" prefix].
+	NewID func() string
+}
+
 // Service answers reads and writes for both front doors.
 type Service struct {
-	api     Upstream
-	log     *slog.Logger
-	loaders loader.Options
+	api         Upstream
+	log         *slog.Logger
+	loaders     loader.Options
+	breaker     *breaker.Breaker
+	idempotency *idempotency.Guard[AddedEvent]
+	newID       func() string
 }
 
 // New returns a Service over api.
-func New(api Upstream, log *slog.Logger, opt loader.Options) *Service {
-	return &Service{api: api, log: log, loaders: opt}
+func New(api Upstream, log *slog.Logger, opt Options) *Service {
+	if opt.NewID == nil {
+		opt.NewID = newEventID
+	}
+	return &Service{api: api, log: log, loaders: opt.Loaders, breaker: opt.Breaker,
+		idempotency: opt.Idempotency, newID: opt.NewID}
 }
+
+// Breaker returns the circuit breaker guarding writes (for health and metrics).
+func (s *Service) Breaker() *breaker.Breaker { return s.breaker }
 
 // WithLoaders returns ctx with fresh per-request loaders; call it once per
 // incoming request.

@@ -26,12 +26,13 @@ func New(svc *eventsvc.Service, log *slog.Logger) *Handler {
 	h.mux.HandleFunc("GET /getUsers", h.getUsers)
 	h.mux.HandleFunc("GET /getEvents", h.getEvents)
 	h.mux.HandleFunc("GET /getEventsByUserId/{id}", h.getEventsByUserID)
+	h.mux.HandleFunc("POST /addEvent", h.addEvent)
 	return h
 }
 
 // Routes lists the patterns Handler serves, for mounting on a parent mux.
 func (h *Handler) Routes() []string {
-	return []string{"GET /getUsers", "GET /getEvents", "GET /getEventsByUserId/{id}"}
+	return []string{"GET /getUsers", "GET /getEvents", "GET /getEventsByUserId/{id}", "POST /addEvent"}
 }
 
 // ServeHTTP serves the REST routes.
@@ -79,6 +80,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "User not found", Message: "no user with id " + r.PathValue("id")})
 	case errors.As(err, &ue) && ue.Kind == eventapi.KindTimeout:
 		writeJSON(w, http.StatusGatewayTimeout, errorBody{Error: "Event API timed out", Message: err.Error()})
+	case errors.As(err, &ue) && ue.Kind == eventapi.KindRejected:
+		writeJSON(w, http.StatusBadGateway, errorBody{Error: "Event API rejected the request", Message: err.Error()})
 	case errors.As(err, &ue):
 		writeJSON(w, http.StatusBadGateway, errorBody{Error: "Event API unavailable", Message: err.Error()})
 	case r.Context().Err() != nil:

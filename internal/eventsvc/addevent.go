@@ -1,0 +1,193 @@
+package eventsvc
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/eventms/gateway/internal/breaker"
+	"github.com/eventms/gateway/internal/eventapi"
+)
+
+// Input limits, in characters.
+const (
+	MaxNameLen    = 200
+	MaxDetailsLen = 2000
+	MaxUserIDLen  = 100
+	MaxKeyLen     = 255
+)
+
+// NewEvent is what a caller asks to add.
+type NewEvent struct {
+	Name    string
+	UserID  string
+	Details string
+}
+
+// AddedEvent is what the idempotency store remembers of a success: the event
+// and a fingerprint of the input that created it.
+type AddedEvent struct {
+	Event       eventapi.Event
+	Fingerprint string
+}
+
+// InvalidInputError says which input field is wrong and why. Nothing was
+// sent upstream.
+type InvalidInputError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidInputError) Error() string { return e.Field + ": " + e.Reason }
+
+// UnavailableError says the Event API cannot take the write now; nothing was
+// stored.
+type UnavailableError struct {
+	Message    string
+	State      breaker.State
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *UnavailableError) Error() string {
+	msg := fmt.Sprintf("event API unavailable (circuit %s, retry after %s): %s", e.State, e.RetryAfter, e.Message)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// AddEvent validates in, then stores it upstream through the circuit
+// breaker. With a key (non-nil), a success is remembered: the same key and
+// input return it again without an upstream call (replayed is true), and the
+// same key with another input is invalid. Expected failures are typed:
+// *InvalidInputError and *UnavailableError.
+func (s *Service) AddEvent(ctx context.Context, in NewEvent, key *string) (ev *eventapi.Event, replayed bool, err error) {
+	in, err = validate(in)
+	if err != nil {
+		return nil, false, err
+	}
+	if key == nil {
+		e, err := s.addEvent(ctx, in)
+		return e, false, err
+	}
+	if err := validateKey(*key); err != nil {
+		return nil, false, err
+	}
+	fp := fingerprint(in)
+	added, replayed, err := s.idempotency.Do(ctx, *key, func(ctx context.Context) (AddedEvent, error) {
+		e, err := s.addEvent(ctx, in)
+		if err != nil {
+			return AddedEvent{}, err
+		}
+		return AddedEvent{Event: *e, Fingerprint: fp}, nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if added.Fingerprint != fp {
+		return nil, false, &InvalidInputError{Field: "idempotencyKey",
+			Reason: "already used for a different event; use a new key for a new event"}
+	}
+	e := added.Event
+	return &e, replayed, nil
+}
+
+func (s *Service) addEvent(ctx context.Context, in NewEvent) (*eventapi.Event, error) {
+	u, err := s.User(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, &InvalidInputError{Field: "userId", Reason: fmt.Sprintf("no user with id %q", in.UserID)}
+	}
+	permit, ok := s.breaker.Allow()
+	if !ok {
+		return nil, &UnavailableError{
+			Message:    "the Event API is failing; the circuit breaker rejects calls until its next probe",
+			State:      permit.State,
+			RetryAfter: permit.RetryAfter,
+		}
+	}
+	e := eventapi.Event{ID: s.newID(), Name: in.Name, UserID: in.UserID, Details: in.Details}
+	err = s.api.AddEvent(ctx, e)
+	var ue *eventapi.Error
+	switch {
+	case err == nil:
+		s.breaker.Done(permit, breaker.Success)
+	case errors.As(err, &ue) && ue.Transient():
+		s.breaker.Done(permit, breaker.Failure)
+		return nil, s.unavailable(ue)
+	default:
+		// A 4xx or the caller leaving says nothing about the upstream's health.
+		s.breaker.Done(permit, breaker.Ignored)
+		return nil, fmt.Errorf("add event for user %q: %w", in.UserID, err)
+	}
+	// The request's loaders may hold the user as it was before this event.
+	l := s.loadersFor(ctx)
+	l.Users.Clear(ctx, in.UserID)
+	l.Events.Prime(ctx, e.ID, &e)
+	return &e, nil
+}
+
+// unavailable describes a transient upstream failure, with the breaker's
+// state after it was recorded: the failure that opens the circuit tells the
+// client to wait for the probe, not to retry in a second.
+func (s *Service) unavailable(ue *eventapi.Error) *UnavailableError {
+	state, wait := s.breaker.Status()
+	if state == breaker.Closed {
+		wait = ue.RetryAfter
+	}
+	msg := "Event API is experiencing high load"
+	if ue.Kind == eventapi.KindTimeout {
+		msg = "Event API did not answer in time"
+	}
+	return &UnavailableError{Message: msg, State: state, RetryAfter: max(wait, time.Second), Err: ue}
+}
+
+func validate(in NewEvent) (NewEvent, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	in.UserID = strings.TrimSpace(in.UserID)
+	switch {
+	case in.Name == "":
+		return in, &InvalidInputError{Field: "name", Reason: "must not be empty"}
+	case utf8.RuneCountInString(in.Name) > MaxNameLen:
+		return in, &InvalidInputError{Field: "name", Reason: fmt.Sprintf("must be at most %d characters", MaxNameLen)}
+	case utf8.RuneCountInString(in.Details) > MaxDetailsLen:
+		return in, &InvalidInputError{Field: "details", Reason: fmt.Sprintf("must be at most %d characters", MaxDetailsLen)}
+	case in.UserID == "":
+		return in, &InvalidInputError{Field: "userId", Reason: "must not be empty"}
+	case utf8.RuneCountInString(in.UserID) > MaxUserIDLen:
+		return in, &InvalidInputError{Field: "userId", Reason: fmt.Sprintf("must be at most %d characters", MaxUserIDLen)}
+	}
+	return in, nil
+}
+
+func validateKey(key string) error {
+	switch {
+	case strings.TrimSpace(key) == "":
+		return &InvalidInputError{Field: "idempotencyKey", Reason: "must not be empty when given"}
+	case len(key) > MaxKeyLen:
+		return &InvalidInputError{Field: "idempotencyKey", Reason: fmt.Sprintf("must be at most %d bytes", MaxKeyLen)}
+	}
+	return nil
+}
+
+// fingerprint identifies an input, so a key reused for another event is caught.
+func fingerprint(in NewEvent) string {
+	h := sha256.Sum256([]byte(in.Name + "\x00" + in.UserID + "\x00" + in.Details))
+	return hex.EncodeToString(h[:])
+}
+
+// newEventID returns an id unique across calls, even in the same
+// nanosecond (the original used a timestamp, which collides).
+func newEventID() string { return "event-" + uuid.Must(uuid.NewV7()).String() }
