@@ -69,7 +69,7 @@ func TestFailureCycleThroughTheBreaker(t *testing.T) {
 	script := []step{
 		ok(1), ok(2), ok(3), ok(4), ok(5),
 		down(0, "CLOSED", 1, 6), down(0, "CLOSED", 1, 7),
-		down(0, "OPEN", 10, 8), // the third failure in the window opens the circuit
+		down(0, "OPEN", 10, 8),                                                           // the third failure in the window opens the circuit
 		down(0, "OPEN", 10, 8), down(3*time.Second, "OPEN", 7, 8), down(0, "OPEN", 7, 8), // rejected: no upstream call
 		down(7*time.Second, "OPEN", 20, 9),   // probe fails: 20 s
 		down(5*time.Second, "OPEN", 15, 9),   // rejected
@@ -78,7 +78,7 @@ func TestFailureCycleThroughTheBreaker(t *testing.T) {
 		down(60*time.Second, "OPEN", 60, 12),
 		down(60*time.Second, "OPEN", 60, 13),
 		down(60*time.Second, "OPEN", 60, 14),
-		down(60*time.Second, "OPEN", 60, 15), // the upstream's cycle resets after call 15
+		down(60*time.Second, "OPEN", 60, 15),                                   // the upstream's cycle resets after call 15
 		{advance: 60 * time.Second, typename: "AddEventSuccess", upstream: 16}, // probe succeeds: CLOSED
 		ok(17), ok(18),
 	}
