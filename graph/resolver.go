@@ -4,9 +4,26 @@ package graph
 
 //go:generate go run github.com/99designs/gqlgen generate
 
-import "github.com/eventms/gateway/internal/eventsvc"
+import (
+	"github.com/eventms/gateway/internal/eventsvc"
+)
 
 // Resolver is the root resolver; it holds the service every resolver calls.
 type Resolver struct {
 	Service *eventsvc.Service
+}
+
+// listCost is the complexity a list field multiplies its selection by: a
+// guess at a list's length, so nested lists cost what they will fetch.
+const listCost = 20
+
+// NewConfig returns the executable schema's configuration: the resolvers
+// and the complexity of list fields, for the complexity limit.
+func NewConfig(svc *eventsvc.Service) Config {
+	c := Config{Resolvers: &Resolver{Service: svc}}
+	list := func(child int) int { return listCost * child }
+	c.Complexity.Query.Users = list
+	c.Complexity.Query.Events = list
+	c.Complexity.User.Events = list
+	return c
 }

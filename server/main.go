@@ -19,25 +19,29 @@ import (
 	"github.com/eventms/gateway/internal/app"
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/logging"
 )
 
 func main() {
-	if err := run(); err != nil {
+	cfg, err := config.FromEnv()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(2)
+	}
+	log := logging.New(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log, nil); err != nil {
+		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
+// run serves until ctx ends, then drains: /readyz turns 503, new requests are
+// still served for SHUTDOWN_DRAIN_DELAY (load balancers need a moment to
+// notice), then the listener closes and in-flight requests get up to
+// SHUTDOWN_TIMEOUT to finish. listening, if set, receives the address.
+func run(ctx context.Context, cfg config.Config, log *slog.Logger, listening func(addr string)) error {
 	baseURL := cfg.EventAPIBaseURL
 	if baseURL == "" {
 		sim, err := eventsim.Start(cfg.Sim, "127.0.0.1:0")
@@ -47,8 +51,8 @@ func run() error {
 		defer sim.Close(context.Background())
 		baseURL = sim.URL
 		log.Info("EVENT_API_BASE_URL not set: using the embedded Event API simulator",
-			"url", sim.URL, "event_delay", cfg.Sim.EventDelay, "network_error_rate", cfg.Sim.NetworkErrorRate,
-			"failure_cycle", cfg.Sim.FailureCycle)
+			"url", sim.URL, "event_delay", cfg.Sim.EventDelay.String(), "network_error_rate", cfg.Sim.NetworkErrorRate,
+			"failure_cycle", cfg.Sim.FailureCycle, "extra_users", cfg.Sim.Users, "events_per_user", cfg.Sim.EventsPerUser)
 	}
 
 	gw, err := app.New(cfg, baseURL, log)
@@ -63,36 +67,37 @@ func run() error {
 	}
 	srv := &http.Server{
 		Handler:           gw.Handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("gateway listening", "addr", ln.Addr().String(), "graphql", "/graphql", "ide", "/")
+	log.Info("gateway listening", "addr", ln.Addr().String(), "env", cfg.Env,
+		"graphql", "/graphql", "ide", cfg.IDE, "introspection", cfg.Introspection)
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
 
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	gw.Health.Drain()
+	log.Info("shutting down: draining", "drain_delay", cfg.ShutdownDrainDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	time.Sleep(cfg.ShutdownDrainDelay)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", cfg.ShutdownTimeout, err)
 	}
-	log.Info("stopped")
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped cleanly")
 	return nil
-}
-
-func newLogger(cfg config.Config) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }

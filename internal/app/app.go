@@ -1,5 +1,6 @@
 // Package app wires the gateway together: upstream client, service layer,
-// GraphQL and REST front doors, and the HTTP routes that serve them.
+// GraphQL and REST front doors, health, metrics, and the HTTP layers every
+// request passes through.
 package app
 
 import (
@@ -8,20 +9,17 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
-	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/rs/cors"
 
-	"github.com/eventms/gateway/graph"
 	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/health"
 	"github.com/eventms/gateway/internal/idempotency"
 	"github.com/eventms/gateway/internal/loader"
+	"github.com/eventms/gateway/internal/metrics"
+	"github.com/eventms/gateway/internal/middleware"
 	"github.com/eventms/gateway/internal/rest"
 )
 
@@ -29,8 +27,12 @@ import (
 type App struct {
 	// Handler serves every route.
 	Handler http.Handler
-	// Service is the shared service layer (exposed for tests and benchmarks).
+	// Service is the shared service layer.
 	Service *eventsvc.Service
+	// Health answers the probes; Drain it when shutting down.
+	Health *health.Checker
+	// Metrics holds the Prometheus collectors served at /metrics.
+	Metrics *metrics.Metrics
 	api     *eventapi.Client
 }
 
@@ -41,8 +43,9 @@ type options struct {
 	now func() time.Time
 }
 
-// WithClock makes the time-based parts (circuit breaker, idempotency TTL)
-// read now instead of the wall clock; tests use it to be exact and fast.
+// WithClock makes the time-based parts (circuit breaker, idempotency TTL,
+// readiness cache) read now instead of the wall clock; tests use it to be
+// exact and fast.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // New wires a gateway calling the Event API at baseURL.
@@ -51,6 +54,7 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 	for _, opt := range opts {
 		opt(&o)
 	}
+	m := metrics.New()
 	api, err := eventapi.New(eventapi.Config{
 		BaseURL: baseURL,
 		Timeout: cfg.UpstreamTimeout,
@@ -60,6 +64,7 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 			Max:        cfg.UpstreamRetryMax,
 		},
 		MaxConcurrency: cfg.UpstreamMaxConcurrency,
+		Hooks:          eventapi.Hooks{Call: m.UpstreamCall, Retry: m.UpstreamRetry, Shared: m.UpstreamShared},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("upstream client: %w", err)
@@ -73,6 +78,7 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 		Now:              o.now,
 		OnStateChange: func(from, to breaker.State) {
 			log.Warn("addEvent circuit breaker changed state", "from", from.String(), "to", to.String())
+			m.BreakerTransition(from.String(), to.String(), int(to))
 		},
 	})
 	store, err := idempotency.NewMemory[eventsvc.AddedEvent](cfg.IdempotencyMaxKeys, o.now)
@@ -80,28 +86,50 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 		return nil, err
 	}
 	svc := eventsvc.New(api, log, eventsvc.Options{
-		Loaders:     loader.Options{Wait: cfg.LoaderBatchWait},
+		Loaders:     loader.Options{Wait: cfg.LoaderBatchWait, BatchSize: m.LoaderBatch},
 		Breaker:     br,
 		Idempotency: idempotency.NewGuard[eventsvc.AddedEvent](store, cfg.IdempotencyTTL),
 	})
-
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Service: svc}}))
-	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.SetErrorPresenter(graph.ErrorPresenter)
-	gql.Use(extension.Introspection{})
+	checker := health.New(api.Ping, func() string { return br.State().String() },
+		cfg.ReadyCheckInterval, cfg.UpstreamTimeout, o.now)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", gql)
-	mux.Handle("GET /{$}", playground.Handler("Event Management System", "/graphql"))
+	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, middleware.Route(pattern, h)) }
+
+	gql := withLoaders(svc, newGraphQL(cfg, svc, log, m))
+	if cfg.CSRFPrevention {
+		gql = middleware.GraphQLCSRF(gql)
+	}
+	handle("/graphql", gql)
+	if cfg.IDE {
+		handle("GET /{$}", ideHandler())
+	}
 	restRoutes := rest.New(svc, log)
 	for _, p := range restRoutes.Routes() {
-		mux.Handle(p, restRoutes)
+		var h http.Handler = restRoutes
+		if p == rest.AddEventRoute {
+			h = middleware.RequireJSON(h)
+		}
+		handle(p, withLoaders(svc, h))
 	}
+	handle("GET /healthz", http.HandlerFunc(checker.Live))
+	handle("GET /readyz", http.HandlerFunc(checker.Ready))
+	handle("GET /metrics", m.Handler())
 
-	return &App{Handler: withLoaders(svc, mux), Service: svc, api: api}, nil
+	var h http.Handler = middleware.Deadline(cfg.RequestTimeout, mux)
+	h = middleware.Limits(cfg.MaxBodyBytes, cfg.MaxURLQueryBytes, h)
+	if len(cfg.CORSAllowedOrigins) > 0 {
+		h = cors.New(cors.Options{
+			AllowedOrigins: cfg.CORSAllowedOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders: []string{"Content-Type", "Authorization", "X-Request-ID", "Idempotency-Key",
+				"Apollo-Require-Preflight", "X-Apollo-Operation-Name"},
+			ExposedHeaders: []string{"X-Request-ID", "Retry-After", "Idempotent-Replayed"},
+			MaxAge:         600,
+		}).Handler(h)
+	}
+	h = middleware.Observe(log, m.HTTPRequest, h)
+	return &App{Handler: h, Service: svc, Health: checker, Metrics: m, api: api}, nil
 }
 
 // Close releases the upstream client's connections and ends its calls.

@@ -5,15 +5,20 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"time"
+
+	"github.com/joho/godotenv"
 
 	"github.com/eventms/gateway/internal/eventsim"
 )
 
 // Config is the whole configuration of the gateway.
 type Config struct {
+	// Env is APP_ENV: "development" or "production"; it picks defaults.
+	Env string
 	// Port the gateway listens on (PORT).
 	Port int
 	// EventAPIBaseURL is the upstream; empty starts the embedded simulator.
@@ -38,18 +43,62 @@ type Config struct {
 	LogLevel  string
 	LogFormat string
 
+	// HTTP server and request limits.
+	ReadHeaderTimeout  time.Duration
+	ReadTimeout        time.Duration
+	WriteTimeout       time.Duration
+	IdleTimeout        time.Duration
+	RequestTimeout     time.Duration
+	ShutdownTimeout    time.Duration
+	ShutdownDrainDelay time.Duration
+	MaxBodyBytes       int64
+	MaxURLQueryBytes   int
+
+	// GraphQL hardening.
+	MaxQueryDepth      int
+	MaxQueryComplexity int
+	MaxQueryAliases    int
+	MaxQueryTokens     int
+	Introspection      bool
+	IDE                bool
+	FieldSuggestions   bool
+	CSRFPrevention     bool
+	APQCacheSize       int
+	CORSAllowedOrigins []string
+
+	ReadyCheckInterval time.Duration
+
 	// Sim configures the embedded simulator, used when EventAPIBaseURL is empty.
 	Sim eventsim.Config
+	// SimPort is where `go run ./cmd/eventsim` listens (the simulator alone).
+	SimPort int
 }
 
-// FromEnv reads the configuration from the process environment.
-func FromEnv() (Config, error) { return Load(os.LookupEnv) }
+// FromEnv reads the configuration from the process environment, after
+// loading a .env file from the working directory if there is one (variables
+// already set in the environment win).
+func FromEnv() (Config, error) {
+	if err := godotenv.Load(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Config{}, fmt.Errorf("read .env: %w", err)
+	}
+	return Load(os.LookupEnv)
+}
+
+func pick[T any](cond bool, yes, no T) T {
+	if cond {
+		return yes
+	}
+	return no
+}
 
 // Load reads the configuration through lookup and reports every invalid
 // variable, naming it and the accepted form.
 func Load(lookup func(string) (string, bool)) (Config, error) {
 	r := &reader{lookup: lookup}
+	env := r.oneOf("APP_ENV", "development", "development", "production")
+	prod := env == "production"
 	c := Config{
+		Env:                     env,
 		Port:                    r.integer("PORT", 3000, 0, 65535),
 		EventAPIBaseURL:         r.str("EVENT_API_BASE_URL", ""),
 		UpstreamTimeout:         r.duration("UPSTREAM_TIMEOUT", 2*time.Second, time.Millisecond, 5*time.Minute),
@@ -66,7 +115,29 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		IdempotencyTTL:          r.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
 		IdempotencyMaxKeys:      r.integer("IDEMPOTENCY_MAX_KEYS", 100000, 1, 10000000),
 		LogLevel:                r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		LogFormat:               r.oneOf("LOG_FORMAT", "text", "text", "json"),
+		LogFormat:               r.oneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),
+
+		ReadHeaderTimeout:  r.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Millisecond, time.Hour),
+		ReadTimeout:        r.duration("HTTP_READ_TIMEOUT", 15*time.Second, time.Millisecond, time.Hour),
+		WriteTimeout:       r.duration("HTTP_WRITE_TIMEOUT", 30*time.Second, time.Millisecond, time.Hour),
+		IdleTimeout:        r.duration("HTTP_IDLE_TIMEOUT", 120*time.Second, time.Millisecond, time.Hour),
+		RequestTimeout:     r.duration("REQUEST_TIMEOUT", 20*time.Second, time.Millisecond, time.Hour),
+		ShutdownTimeout:    r.duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Millisecond, time.Hour),
+		ShutdownDrainDelay: r.duration("SHUTDOWN_DRAIN_DELAY", pick(prod, 5*time.Second, 0), 0, time.Hour),
+		MaxBodyBytes:       int64(r.integer("MAX_BODY_BYTES", 1<<20, 1, 1<<30)),
+		MaxURLQueryBytes:   r.integer("MAX_URL_QUERY_BYTES", 8192, 1, 1<<20),
+
+		MaxQueryDepth:      r.integer("MAX_QUERY_DEPTH", 10, 0, 1000),
+		MaxQueryComplexity: r.integer("MAX_QUERY_COMPLEXITY", 5000, 0, 1<<30),
+		MaxQueryAliases:    r.integer("MAX_QUERY_ALIASES", 30, 0, 100000),
+		MaxQueryTokens:     r.integer("MAX_QUERY_TOKENS", 5000, 0, 1<<30),
+		Introspection:      r.boolean("GRAPHQL_INTROSPECTION", !prod),
+		IDE:                r.boolean("GRAPHQL_IDE", !prod),
+		FieldSuggestions:   r.boolean("GRAPHQL_FIELD_SUGGESTIONS", !prod),
+		CSRFPrevention:     r.boolean("CSRF_PREVENTION", true),
+		APQCacheSize:       r.integer("APQ_CACHE_SIZE", 1000, 1, 10000000),
+		CORSAllowedOrigins: r.list("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")),
+		ReadyCheckInterval: r.duration("READY_CHECK_INTERVAL", 2*time.Second, 0, time.Hour),
 	}
 	sim := eventsim.Defaults()
 	c.Sim = eventsim.Config{
@@ -77,6 +148,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		Users:            r.integer("SIM_USERS", 0, 0, 100000),
 		EventsPerUser:    r.integer("SIM_EVENTS_PER_USER", 0, 0, 100000),
 	}
+	c.SimPort = r.integer("SIM_PORT", 4000, 0, 65535)
 	if c.EventAPIBaseURL != "" {
 		if u, err := url.Parse(c.EventAPIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			r.fail("EVENT_API_BASE_URL", c.EventAPIBaseURL, "an http:// or https:// URL with a host, e.g. http://localhost:4000")
@@ -88,6 +160,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.BreakerMaxResetTimeout < c.BreakerResetTimeout {
 		r.fail("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT_MS", fmt.Sprint(c.BreakerMaxResetTimeout.Milliseconds()),
 			fmt.Sprintf("at least CIRCUIT_BREAKER_RESET_TIMEOUT_MS (%d)", c.BreakerResetTimeout.Milliseconds()))
+	}
+	if c.RequestTimeout > c.WriteTimeout {
+		r.fail("REQUEST_TIMEOUT", c.RequestTimeout.String(), fmt.Sprintf("at most HTTP_WRITE_TIMEOUT (%s), or answers are cut off", c.WriteTimeout))
 	}
 	if len(r.errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(r.errs...))

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +58,69 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	_, err := Load(env(map[string]string{"PORT": "x", "SIM_USERS": "-1"}))
 	if err == nil || !strings.Contains(err.Error(), "PORT") || !strings.Contains(err.Error(), "SIM_USERS") {
 		t.Fatalf("err %v, want both variables named", err)
+	}
+}
+
+func TestAppEnvPicksDefaults(t *testing.T) {
+	prod, err := Load(env(map[string]string{"APP_ENV": "production"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prod.Introspection || prod.IDE || prod.FieldSuggestions || len(prod.CORSAllowedOrigins) != 0 || prod.LogFormat != "json" || prod.ShutdownDrainDelay == 0 {
+		t.Errorf("production defaults: %+v", prod)
+	}
+	dev, _ := Load(env(nil))
+	if !dev.Introspection || !dev.IDE || !dev.FieldSuggestions || len(dev.CORSAllowedOrigins) != 1 || dev.LogFormat != "text" {
+		t.Errorf("development defaults: %+v", dev)
+	}
+	// Explicit settings win over the environment's defaults.
+	c, _ := Load(env(map[string]string{"APP_ENV": "production", "GRAPHQL_IDE": "on", "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example"}))
+	if !c.IDE || len(c.CORSAllowedOrigins) != 2 || c.CORSAllowedOrigins[1] != "https://b.example" {
+		t.Errorf("overrides: IDE %v origins %v", c.IDE, c.CORSAllowedOrigins)
+	}
+	if _, err := Load(env(map[string]string{"APP_ENV": "staging"})); err == nil || !strings.Contains(err.Error(), "APP_ENV=\"staging\": want one of development, production") {
+		t.Errorf("bad APP_ENV: %v", err)
+	}
+}
+
+func TestDotEnvFile(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile(".env", []byte("PORT=4321\nSIM_USERS=7\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SIM_USERS", "9") // the real environment wins over .env
+	c, err := FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 4321 || c.Sim.Users != 9 {
+		t.Errorf("port %d users %d, want 4321 from .env and 9 from the environment", c.Port, c.Sim.Users)
+	}
+	if err := os.WriteFile(".env", []byte("this is = not\n'valid"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), ".env") {
+		t.Errorf("malformed .env: %v", err)
+	}
+}
+
+func TestEnvExampleListsEveryVariable(t *testing.T) {
+	example, err := os.ReadFile("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	Load(func(k string) (string, bool) { names = append(names, k); return "", false })
+	for _, n := range names {
+		if !strings.Contains(string(example), n+"=") && !strings.Contains(string(example), "# "+n+"=") {
+			t.Errorf(".env.example does not list %s", n)
+		}
+		if !strings.Contains(string(readme), "`"+n+"`") {
+			t.Errorf("README does not document %s", n)
+		}
 	}
 }

@@ -102,3 +102,14 @@ func (r *reader) boolean(name string, def bool) bool {
 	r.fail(name, v, "on or off (also true/false, 1/0, yes/no)")
 	return def
 }
+
+// list reads a comma-separated list; empty items are dropped.
+func (r *reader) list(name, def string) []string {
+	var out []string
+	for _, item := range strings.Split(r.str(name, def), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

@@ -358,3 +358,14 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// Ping reports whether the upstream answers HTTP at all: one attempt, no
+// retry, no de-duplication. Any HTTP status counts as reachable.
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := c.attempt(ctx, http.MethodGet, RouteGetUserByID, "/getUserById/__readyz__", nil)
+	var ae *attemptError
+	if err == nil || errors.Is(err, ErrNotFound) || (errors.As(err, &ae) && ae.status != 0) {
+		return nil
+	}
+	return c.finalError(ctx, RouteGetUserByID, err, 1)
+}

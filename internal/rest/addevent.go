@@ -14,9 +14,6 @@ import (
 	"github.com/eventms/gateway/internal/eventsvc"
 )
 
-// MaxBodyBytes bounds a REST request body.
-const MaxBodyBytes = 1 << 20
-
 // addEventBody is the original POST /addEvent body. Pointers tell a missing
 // field from an empty one; unknown fields (old callers sent an id) are ignored.
 type addEventBody struct {
@@ -40,14 +37,9 @@ type unavailableBody struct {
 }
 
 func (h *Handler) addEvent(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeAddEvent(w, r)
+	// The body size is bounded by the HTTP layer before it gets here.
+	in, err := decodeAddEvent(r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "Payload too large",
-				Message: fmt.Sprintf("body: must be at most %d bytes", tooBig.Limit)})
-			return
-		}
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "Invalid input", Message: err.Error()})
 		return
 	}
@@ -85,16 +77,13 @@ func (h *Handler) addEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeAddEvent reads the body strictly enough to name what is wrong.
-func decodeAddEvent(w http.ResponseWriter, r *http.Request) (eventsvc.NewEvent, error) {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+func decodeAddEvent(r *http.Request) (eventsvc.NewEvent, error) {
+	dec := json.NewDecoder(r.Body)
 	var b *addEventBody
 	if err := dec.Decode(&b); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
-		var tooBig *http.MaxBytesError
 		switch {
-		case errors.As(err, &tooBig):
-			return eventsvc.NewEvent{}, err
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return eventsvc.NewEvent{}, fmt.Errorf("%s: must be a %s, got %s", typeErr.Field, strings.TrimPrefix(typeErr.Type.String(), "*"), typeErr.Value)
 		case errors.As(err, &typeErr):

@@ -13,6 +13,9 @@ import (
 	"github.com/eventms/gateway/internal/eventsvc"
 )
 
+// AddEventRoute is the one REST route that writes.
+const AddEventRoute = "POST /addEvent"
+
 // Handler serves the REST compatibility routes.
 type Handler struct {
 	svc *eventsvc.Service
@@ -26,13 +29,13 @@ func New(svc *eventsvc.Service, log *slog.Logger) *Handler {
 	h.mux.HandleFunc("GET /getUsers", h.getUsers)
 	h.mux.HandleFunc("GET /getEvents", h.getEvents)
 	h.mux.HandleFunc("GET /getEventsByUserId/{id}", h.getEventsByUserID)
-	h.mux.HandleFunc("POST /addEvent", h.addEvent)
+	h.mux.HandleFunc(AddEventRoute, h.addEvent)
 	return h
 }
 
 // Routes lists the patterns Handler serves, for mounting on a parent mux.
 func (h *Handler) Routes() []string {
-	return []string{"GET /getUsers", "GET /getEvents", "GET /getEventsByUserId/{id}", "POST /addEvent"}
+	return []string{"GET /getUsers", "GET /getEvents", "GET /getEventsByUserId/{id}", AddEventRoute}
 }
 
 // ServeHTTP serves the REST routes.

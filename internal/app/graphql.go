@@ -1,0 +1,91 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/eventms/gateway/graph"
+	"github.com/eventms/gateway/internal/config"
+	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/gqllimit"
+	"github.com/eventms/gateway/internal/logging"
+	"github.com/eventms/gateway/internal/metrics"
+	"github.com/eventms/gateway/internal/middleware"
+)
+
+// newGraphQL builds the GraphQL endpoint from gqlgen's own transports and
+// extensions, hardened as cfg says.
+func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *metrics.Metrics) http.Handler {
+	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(svc)))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetErrorPresenter(graph.ErrorPresenter)
+	srv.SetDisableSuggestion(!cfg.FieldSuggestions)
+	srv.SetParserTokenLimit(cfg.MaxQueryTokens)
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("internal server error (request id %s)", logging.RequestID(ctx)),
+			Extensions: map[string]any{"code": graph.CodeInternal},
+		}
+	})
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
+	// Shape first: "too deep" says more than the complexity that follows from it.
+	srv.Use(gqllimit.Shape{MaxDepth: cfg.MaxQueryDepth, MaxAliases: cfg.MaxQueryAliases})
+	if cfg.MaxQueryComplexity > 0 {
+		srv.Use(extension.FixedComplexityLimit(cfg.MaxQueryComplexity))
+	}
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if !graphql.HasOperationContext(ctx) {
+			return resp
+		}
+		oc := graphql.GetOperationContext(ctx)
+		name, typ := oc.OperationName, ""
+		if oc.Operation != nil {
+			typ = string(oc.Operation.Operation)
+			if name == "" {
+				name = oc.Operation.Name
+			}
+		}
+		middleware.InfoFrom(ctx).Operation = name
+		if resp != nil {
+			m.GraphQLOperation(name, typ, outcome(resp))
+		}
+		return resp
+	})
+	return srv
+}
+
+// outcome classifies a response: ok, partial (data and errors) or error.
+func outcome(resp *graphql.Response) string {
+	switch {
+	case len(resp.Errors) == 0:
+		return "ok"
+	case len(resp.Data) > 0 && string(resp.Data) != "null":
+		return "partial"
+	}
+	return "error"
+}
+
+// ideHandler serves GraphiQL pointed at /graphql.
+func ideHandler() http.Handler {
+	return playground.Handler("Event Management System", "/graphql")
+}

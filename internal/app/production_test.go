@@ -1,0 +1,339 @@
+package app
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventms/gateway/internal/config"
+	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/logging"
+)
+
+// do sends a request and returns the response with its body read.
+func do(t *testing.T, method, url, contentType, body string, header map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func gqlBody(query string) string {
+	b, _ := json.Marshal(map[string]any{"query": query})
+	return string(b)
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	g := newGateway(t, eventsim.Config{}, func(c *config.Config) { c.ReadyCheckInterval = 0 })
+	if resp, body := do(t, "GET", g.url+"/healthz", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
+		t.Errorf("healthz: %d %s", resp.StatusCode, body)
+	}
+	resp, body := do(t, "GET", g.url+"/readyz", "", "", nil)
+	var ready struct {
+		Status         string
+		Upstream       struct{ Reachable bool }
+		CircuitBreaker string
+	}
+	_ = json.Unmarshal([]byte(body), &ready)
+	if resp.StatusCode != 200 || ready.Status != "ready" || !ready.Upstream.Reachable || ready.CircuitBreaker != "CLOSED" {
+		t.Errorf("readyz: %d %s", resp.StatusCode, body)
+	}
+	g.app.Health.Drain()
+	if resp, body := do(t, "GET", g.url+"/readyz", "", "", nil); resp.StatusCode != 503 || !strings.Contains(body, `"draining"`) {
+		t.Errorf("readyz while draining: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestNotReadyWhenUpstreamIsDown(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ReadyCheckInterval = 0
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	a, err := New(cfg, dead.URL, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	resp, body := do(t, "GET", srv.URL+"/readyz", "", "", nil)
+	if resp.StatusCode != 503 || !strings.Contains(body, `"reachable":false`) || !strings.Contains(body, `"not ready"`) {
+		t.Errorf("readyz with a dead upstream: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestMetricsAreExposed(t *testing.T) {
+	g := newGateway(t, eventsim.Config{}, nil)
+	g.sim.DropNext(1)
+	do(t, "POST", g.url+"/graphql", "application/json", `{"query":"query UserEvents { users { events { id } } }","operationName":"UserEvents"}`, nil)
+	g.addEvent(t, map[string]any{"name": "m", "userId": "1"}, nil)
+	_, body := do(t, "GET", g.url+"/metrics", "", "", nil)
+	for _, want := range []string{
+		`gateway_http_requests_total{method="POST",route="/graphql",status="200"} 2`,
+		`gateway_http_request_duration_seconds_count{route="/graphql"} 2`,
+		`gateway_graphql_operations_total{operation="UserEvents",outcome="ok",type="query"} 1`,
+		`gateway_graphql_operations_total{operation="Add",outcome="ok",type="mutation"} 1`,
+		`gateway_upstream_calls_total{outcome="ok",route="getEventById"} 4`,
+		`gateway_upstream_calls_total{outcome="unavailable",route="getUsers"} 1`,
+		`gateway_upstream_retries_total{route="getUsers"} 1`,
+		`gateway_upstream_call_duration_seconds_count{route="addEvent"} 1`,
+		`gateway_loader_batch_size_sum{loader="event"} 4`,
+		`gateway_circuit_breaker_state 0`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestRequestIDAndAccessLog(t *testing.T) {
+	var logs bytes.Buffer
+	sim := httptest.NewServer(eventsim.New(eventsim.Config{}))
+	defer sim.Close()
+	a, err := New(testConfig(t), sim.URL, logging.New(&logs, "json", "info"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+
+	resp, _ := do(t, "POST", srv.URL+"/graphql", "application/json", `{"query":"query Who { user(id: \"1\") { id } }"}`, map[string]string{"X-Request-ID": "abc-123"})
+	if got := resp.Header.Get("X-Request-ID"); got != "abc-123" {
+		t.Errorf("X-Request-ID echoed as %q", got)
+	}
+	resp, _ = do(t, "GET", srv.URL+"/getUsers", "", "", map[string]string{"X-Request-ID": strings.Repeat("x", 200)})
+	if got := resp.Header.Get("X-Request-ID"); len(got) != 24 {
+		t.Errorf("oversize X-Request-ID not replaced: %q", got)
+	}
+	var line map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if strings.Contains(l, "abc-123") {
+			_ = json.Unmarshal([]byte(l), &line)
+		}
+	}
+	if line["msg"] != "request" || line["route"] != "/graphql" || line["operation"] != "Who" ||
+		line["status"] != float64(200) || line["method"] != "POST" || line["duration_ms"] == nil {
+		t.Errorf("access line %v; logs:\n%s", line, logs.String())
+	}
+}
+
+func TestHostileInput(t *testing.T) {
+	g := newGateway(t, eventsim.Config{}, nil)
+	deep := "{ users { events { user { events { user { events { user { events { user { events { id } } } } } } } } } } }"
+	aliases := "{"
+	for i := 0; i < 31; i++ {
+		aliases += " a" + strings.Repeat("b", i%3) + string(rune('a'+i%26)) + string(rune('a'+i/26)) + `: user(id: "1") { id }`
+	}
+	aliases += " }"
+	tokens := "{ users { " + strings.Repeat("id ", 5001) + "} }"
+	complex := "{ users { events { user { events { id name details userId } } } } }"
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		want   string
+	}{
+		{"depth", gqlBody(deep), 200, "QUERY_TOO_DEEP"},
+		{"aliases", gqlBody(aliases), 200, "TOO_MANY_ALIASES"},
+		{"tokens", gqlBody(tokens), 422, "exceeded token limit"},
+		{"complexity", gqlBody(complex), 200, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"malformed JSON", `{"query": "{ users { id } }"`, 400, "json request body could not be decoded"},
+		{"wrong type", `{"query": 42}`, 400, "json request body could not be decoded"},
+		{"syntax error", gqlBody("{ users { id "), 422, "GRAPHQL_PARSE_FAILED"},
+		{"unknown field", gqlBody("{ users { age } }"), 422, "GRAPHQL_VALIDATION_FAILED"},
+		{"wrong variable type", `{"query":"query($id: ID!) { user(id: $id) { id } }","variables":{"id":{"x":1}}}`, 422, "GRAPHQL_VALIDATION_FAILED"},
+	}
+	for _, tt := range tests {
+		resp, body := do(t, "POST", g.url+"/graphql", "application/json", tt.body, nil)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) || !strings.Contains(body, `"errors"`) {
+			t.Errorf("%s: %d %.300s; want %d with %s", tt.name, resp.StatusCode, body, tt.status, tt.want)
+		}
+	}
+	if n := g.sim.Count(eventsim.RouteGetUsers) + g.sim.Count(eventsim.RouteGetUserByID); n != 0 {
+		t.Errorf("rejected queries made %d upstream calls", n)
+	}
+	// The IDE's introspection query is deep but is not counted.
+	introspection := `{ __schema { types { name fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }`
+	if resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(introspection), nil); resp.StatusCode != 200 || strings.Contains(body, "errors") {
+		t.Errorf("introspection: %d %.200s", resp.StatusCode, body)
+	}
+}
+
+func TestSizeLimits(t *testing.T) {
+	g := newGateway(t, eventsim.Config{}, nil)
+	big := `{"query":"{ users { id } }","variables":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}`
+	if resp, body := do(t, "POST", g.url+"/graphql", "application/json", big, nil); resp.StatusCode != 413 || !strings.Contains(body, "body: must be at most 1048576 bytes") {
+		t.Errorf("large body: %d %.200s", resp.StatusCode, body)
+	}
+	// Without a Content-Length (chunked), the limit holds too.
+	req, _ := http.NewRequest("POST", g.url+"/graphql", io.MultiReader(strings.NewReader(big)))
+	req.Header.Set("Content-Type", "application/json")
+	req.ContentLength = -1
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Errorf("chunked large body: %d, want 413", resp.StatusCode)
+	}
+	long := g.url + "/graphql?query=" + url.QueryEscape("{ users { id } }") + "&pad=" + strings.Repeat("y", 9000)
+	if resp, body := do(t, "GET", long, "", "", map[string]string{"Apollo-Require-Preflight": "1"}); resp.StatusCode != 414 || !strings.Contains(body, "query string: must be at most 8192 bytes") {
+		t.Errorf("long query string: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestRequestDeadlineReachesUpstream(t *testing.T) {
+	g := newGateway(t, eventsim.Config{EventDelay: 2 * time.Second}, func(c *config.Config) { c.RequestTimeout = 100 * time.Millisecond })
+	resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(`{ event(id: "event-1") { id } }`), nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "UPSTREAM_TIMEOUT") {
+		t.Fatalf("%d %s, want an UPSTREAM_TIMEOUT error", resp.StatusCode, body)
+	}
+	if n := g.sim.Count(eventsim.RouteGetEventByID); n != 1 {
+		t.Errorf("%d upstream calls: the deadline should stop retries", n)
+	}
+}
+
+func TestCSRFAndMethods(t *testing.T) {
+	g := newGateway(t, eventsim.Config{}, nil)
+	q := url.QueryEscape(`{ users { id } }`)
+	m := url.QueryEscape(`mutation { addEvent(input: {name: "x", userId: "1"}) { __typename } }`)
+	tests := []struct {
+		name, method, path, ct, body string
+		header                       map[string]string
+		status                       int
+		want                         string
+	}{
+		{"form post", "POST", "/graphql", "application/x-www-form-urlencoded", "query=%7Busers%7Bid%7D%7D", nil, 400, "Cross-Site Request Forgery"},
+		{"text/plain post", "POST", "/graphql", "text/plain", gqlBody("{ users { id } }"), nil, 400, "Cross-Site Request Forgery"},
+		{"plain GET", "GET", "/graphql?query=" + q, "", "", nil, 400, "Cross-Site Request Forgery"},
+		{"preflighted GET", "GET", "/graphql?query=" + q, "", "", map[string]string{"Apollo-Require-Preflight": "true"}, 200, `"users"`},
+		{"GET with operation header", "GET", "/graphql?query=" + q, "", "", map[string]string{"X-Apollo-Operation-Name": "U"}, 200, `"users"`},
+		{"mutation over GET", "GET", "/graphql?query=" + m, "", "", map[string]string{"Apollo-Require-Preflight": "true"}, 406, "GET requests only allow query operations"},
+		{"REST form post", "POST", "/addEvent", "text/plain", `{"name":"x","userId":"1"}`, nil, 415, "Content-Type: must be application/json"},
+		{"REST json with charset", "POST", "/addEvent", "application/json; charset=utf-8", `{"name":"x","userId":"1"}`, nil, 200, `"success":true`},
+	}
+	for _, tt := range tests {
+		resp, body := do(t, tt.method, g.url+tt.path, tt.ct, tt.body, tt.header)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d %.200s; want %d with %s", tt.name, resp.StatusCode, body, tt.status, tt.want)
+		}
+	}
+	if n := g.sim.Count(eventsim.RouteAddEvent); n != 1 {
+		t.Errorf("%d addEvent calls upstream, want only the JSON one", n)
+	}
+}
+
+func TestMediaTypes(t *testing.T) {
+	g := newGateway(t, eventsim.Config{}, nil)
+	tests := []struct {
+		accept, query string
+		status        int
+		contentType   string
+	}{
+		{"application/graphql-response+json", "{ users { id } }", 200, "application/graphql-response+json"},
+		{"application/graphql-response+json", "{ users { id ", 400, "application/graphql-response+json"},
+		{"application/graphql-response+json, application/json;q=0.9", "{ nope }", 400, "application/graphql-response+json"},
+		{"application/json", "{ users { id } }", 200, "application/json"},
+		{"", "{ users { id } }", 200, "application/json"},
+	}
+	for _, tt := range tests {
+		resp, _ := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(tt.query), map[string]string{"Accept": tt.accept})
+		if resp.StatusCode != tt.status || resp.Header.Get("Content-Type") != tt.contentType {
+			t.Errorf("Accept %q, %q: %d %s; want %d %s", tt.accept, tt.query, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status, tt.contentType)
+		}
+	}
+}
+
+func TestProductionDefaults(t *testing.T) {
+	env := map[string]string{"APP_ENV": "production"}
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGateway(t, eventsim.Config{}, func(c *config.Config) {
+		c.Introspection, c.IDE, c.FieldSuggestions, c.CORSAllowedOrigins = cfg.Introspection, cfg.IDE, cfg.FieldSuggestions, cfg.CORSAllowedOrigins
+	})
+	dev := newGateway(t, eventsim.Config{}, nil)
+
+	if _, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody("{ __schema { types { name } } }"), nil); !strings.Contains(body, "introspection disabled") {
+		t.Errorf("production introspection: %.200s", body)
+	}
+	if resp, _ := do(t, "GET", g.url+"/", "", "", nil); resp.StatusCode != 404 {
+		t.Errorf("production IDE: %d, want 404", resp.StatusCode)
+	}
+	if resp, body := do(t, "GET", dev.url+"/", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, "graphiql") {
+		t.Errorf("development IDE: %d", resp.StatusCode)
+	}
+	_, prodBody := do(t, "POST", g.url+"/graphql", "application/json", gqlBody("{ userz { id } }"), nil)
+	_, devBody := do(t, "POST", dev.url+"/graphql", "application/json", gqlBody("{ userz { id } }"), nil)
+	if strings.Contains(prodBody, "Did you mean") || !strings.Contains(devBody, "Did you mean") {
+		t.Errorf("suggestions: production %s / development %s", prodBody, devBody)
+	}
+	origin := map[string]string{"Origin": "https://app.example.com"}
+	if resp, _ := do(t, "POST", g.url+"/graphql", "application/json", gqlBody("{ users { id } }"), origin); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Error("production allows any origin by default")
+	}
+	if resp, _ := do(t, "POST", dev.url+"/graphql", "application/json", gqlBody("{ users { id } }"), origin); resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Error("development CORS default is not *")
+	}
+}
+
+func TestCORSAllowList(t *testing.T) {
+	g := newGateway(t, eventsim.Config{}, func(c *config.Config) { c.CORSAllowedOrigins = []string{"https://ok.example"} })
+	pre := map[string]string{"Origin": "https://ok.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,idempotency-key"}
+	resp, _ := do(t, "OPTIONS", g.url+"/graphql", "", "", pre)
+	if resp.Header.Get("Access-Control-Allow-Origin") != "https://ok.example" || !strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "idempotency-key") {
+		t.Errorf("preflight from an allowed origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	pre["Origin"] = "https://evil.example"
+	if resp, _ := do(t, "OPTIONS", g.url+"/graphql", "", "", pre); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Error("preflight from another origin allowed")
+	}
+}
+
+func TestAutomaticPersistedQueries(t *testing.T) {
+	g := newGateway(t, eventsim.Config{}, nil)
+	query := "{ users { id } }"
+	sum := sha256.Sum256([]byte(query))
+	hash := hex.EncodeToString(sum[:])
+	ext := `"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + hash + `"}}`
+	if _, body := do(t, "POST", g.url+"/graphql", "application/json", `{`+ext+`}`, nil); !strings.Contains(body, "PersistedQueryNotFound") {
+		t.Errorf("unknown hash: %s", body)
+	}
+	if _, body := do(t, "POST", g.url+"/graphql", "application/json", `{"query":"`+query+`",`+ext+`}`, nil); !strings.Contains(body, `"users"`) {
+		t.Errorf("register: %s", body)
+	}
+	if _, body := do(t, "POST", g.url+"/graphql", "application/json", `{`+ext+`}`, nil); !strings.Contains(body, `"users"`) {
+		t.Errorf("by hash: %s", body)
+	}
+	bad := strings.Replace(ext, hash, strings.Repeat("0", 64), 1)
+	if _, body := do(t, "POST", g.url+"/graphql", "application/json", `{"query":"`+query+`",`+bad+`}`, nil); !strings.Contains(body, "provided APQ hash does not match query") {
+		t.Errorf("wrong hash: %s", body)
+	}
+}

@@ -1,0 +1,92 @@
+// Package health answers liveness and readiness probes.
+package health
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Checker serves /healthz and /readyz.
+type Checker struct {
+	ping     func(context.Context) error
+	breaker  func() string
+	now      func() time.Time
+	cacheFor time.Duration
+	timeout  time.Duration
+	draining atomic.Bool
+
+	mu      sync.Mutex
+	checked time.Time
+	lastErr error
+}
+
+// New returns a Checker that pings the upstream at most once per cacheFor
+// (probes may come often; the upstream is not ours to load), each ping
+// bounded by timeout. breaker reports the circuit state; now is the clock.
+func New(ping func(context.Context) error, breaker func() string, cacheFor, timeout time.Duration, now func() time.Time) *Checker {
+	if now == nil {
+		now = time.Now
+	}
+	return &Checker{ping: ping, breaker: breaker, now: now, cacheFor: cacheFor, timeout: timeout}
+}
+
+// Drain marks the process as shutting down: /readyz answers 503 from now on
+// so load balancers stop sending new requests.
+func (c *Checker) Drain() { c.draining.Store(true) }
+
+// Live answers 200 while the process serves HTTP at all.
+func (c *Checker) Live(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+}
+
+// readiness is the /readyz body.
+type readiness struct {
+	Status         string   `json:"status"`
+	Upstream       upstream `json:"upstream"`
+	CircuitBreaker string   `json:"circuitBreaker"`
+}
+
+type upstream struct {
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Ready answers 200 when the upstream is reachable and the process is not
+// draining, 503 otherwise; the body says which. An OPEN breaker alone does
+// not make the gateway unready: reads still work.
+func (c *Checker) Ready(w http.ResponseWriter, r *http.Request) {
+	err := c.upstreamErr(r.Context())
+	body := readiness{Status: "ready", Upstream: upstream{Reachable: err == nil}, CircuitBreaker: c.breaker()}
+	status := http.StatusOK
+	if err != nil {
+		body.Upstream.Error = err.Error()
+		body.Status, status = "not ready", http.StatusServiceUnavailable
+	}
+	if c.draining.Load() {
+		body.Status, status = "draining", http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
+}
+
+func (c *Checker) upstreamErr(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := c.now(); c.checked.IsZero() || now.Sub(c.checked) >= c.cacheFor {
+		pctx, cancel := context.WithTimeout(ctx, c.timeout)
+		c.lastErr = c.ping(pctx)
+		cancel()
+		c.checked = now
+	}
+	return c.lastErr
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,141 @@
+// Package middleware holds the HTTP layers every request passes through:
+// request ids, access logs and panic recovery, metrics, limits, CSRF
+// prevention and the per-request deadline.
+package middleware
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/eventms/gateway/internal/logging"
+)
+
+// Info is what inner layers tell the access log about a request.
+type Info struct {
+	Route     string
+	Operation string
+}
+
+type infoKey struct{}
+
+// InfoFrom returns the request's Info, or a throwaway one outside Observe.
+func InfoFrom(ctx context.Context) *Info {
+	if i, ok := ctx.Value(infoKey{}).(*Info); ok {
+		return i
+	}
+	return &Info{}
+}
+
+// Recorder receives one observation per served request (metrics).
+type Recorder func(route, method string, status int, d time.Duration)
+
+// Observe is the outermost layer: it takes the caller's X-Request-ID (or
+// makes one) and echoes it, recovers panics into a 500, and writes one access
+// line per request.
+func Observe(log *slog.Logger, record Recorder, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-ID")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		info := &Info{Route: "unmatched"}
+		ctx := context.WithValue(logging.WithRequestID(r.Context(), id), infoKey{}, info)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+					panic(p)
+				}
+				log.ErrorContext(ctx, "panic serving request", "panic", p, "route", info.Route, "stack", string(debug.Stack()))
+				if !sw.wrote {
+					sw.Header().Set("Content-Type", "application/json; charset=utf-8")
+					sw.WriteHeader(http.StatusInternalServerError)
+					_ = json.NewEncoder(sw).Encode(map[string]any{
+						"success": false, "error": "Internal server error", "requestId": id,
+					})
+				}
+			}
+			d := time.Since(start)
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			if record != nil {
+				record(info.Route, r.Method, status, d)
+			}
+			attrs := []any{"method", r.Method, "route", info.Route, "status", status, "duration_ms", float64(d.Microseconds()) / 1000}
+			if info.Operation != "" {
+				attrs = append(attrs, "operation", info.Operation)
+			}
+			log.InfoContext(ctx, "request", attrs...)
+		}()
+		next.ServeHTTP(sw, r.WithContext(ctx))
+	})
+}
+
+// Route names the route a handler serves, for logs and metrics.
+func Route(pattern string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		InfoFrom(r.Context()).Route = pattern
+		next.ServeHTTP(w, r)
+	})
+}
+
+// validRequestID accepts caller ids that are safe to echo and log.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// writeError answers with the gateway's JSON error shape.
+func writeError(w http.ResponseWriter, status int, errText, message string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"success": false, "error": errText, "message": message})
+}
+

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test the project has, as CI does: formatting, vet, generated
+# code up to date, the Go suite with the race detector, and the end-to-end
+# client suite (Apollo Client, urql, GraphiQL in Chromium, REST callers).
+# SKIP_E2E=1 skips the client suite (it installs npm packages and Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== generated GraphQL code is up to date"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp graph/generated.go graph/schema.resolvers.go graph/model/models_gen.go "$tmp/"
+go run github.com/99designs/gqlgen generate
+for f in graph/generated.go graph/schema.resolvers.go graph/model/models_gen.go; do
+  if ! cmp -s "$f" "$tmp/$(basename "$f")"; then
+    echo "$f changed on regeneration: run 'go generate ./...' and commit the result"; exit 1
+  fi
+done
+
+echo "== go test -race"
+go test -race -count=1 ./...
+
+if [ "${SKIP_E2E:-0}" != "1" ] && [ -f e2e/run.sh ]; then
+  echo "== end-to-end client suite"
+  bash e2e/run.sh
+fi
