@@ -317,3 +317,22 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkUsersDecode is one getUsers call against a local upstream serving
+// 100 users: request, body read and decode.
+func BenchmarkUsersDecode(b *testing.B) {
+	s := eventsim.New(eventsim.Config{Users: 100, EventsPerUser: 5})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.URL, Timeout: time.Second, MaxConcurrency: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if users, err := c.Users(context.Background()); err != nil || len(users) != 103 {
+			b.Fatal(len(users), err)
+		}
+	}
+}

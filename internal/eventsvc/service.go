@@ -130,7 +130,7 @@ func (s *Service) EventsOf(ctx context.Context, u *eventapi.User) ([]*eventapi.E
 	if len(u.Events) == 0 {
 		return []*eventapi.Event{}, nil
 	}
-	got, errs := s.loadersFor(ctx).Events.LoadMany(ctx, u.Events)()
+	got, errs := loader.LoadAll(ctx, s.loadersFor(ctx).Events, u.Events)
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("events of user %q: get event %q: %w", u.ID, u.Events[i], err)

@@ -35,7 +35,9 @@ type Loaders struct {
 type Options struct {
 	// Wait is how long a batch stays open for more keys after its first.
 	// Batches are fetched concurrently, so a late key only forms a second
-	// concurrent batch: the window can be tiny.
+	// concurrent batch, never a second round trip in sequence: the window
+	// can be zero. (A non-zero window under 1 ms costs a whole millisecond on
+	// an idle Go process, whose timer sleeps have millisecond granularity.)
 	Wait time.Duration
 	// BatchSize, if set, is observed for every batch dispatched (metrics).
 	BatchSize func(loader string, n int)
@@ -99,4 +101,28 @@ func WithLoaders(ctx context.Context, l *Loaders) context.Context {
 func From(ctx context.Context) *Loaders {
 	l, _ := ctx.Value(ctxKey{}).(*Loaders)
 	return l
+}
+
+// LoadAll loads keys in order, returning each key's value and error.
+// Unlike dataloader's LoadMany, which starts a goroutine per key, it enqueues
+// every key from the calling goroutine before waiting, so the keys of one
+// call land in the same batch even with no batch window (Options.Wait 0).
+func LoadAll[V any](ctx context.Context, l *dataloader.Loader[string, V], keys []string) ([]V, []error) {
+	thunks := make([]dataloader.Thunk[V], len(keys))
+	for i, k := range keys {
+		thunks[i] = l.Load(ctx, k)
+	}
+	values := make([]V, len(keys))
+	var errs []error
+	for i, th := range thunks {
+		v, err := th()
+		values[i] = v
+		if err != nil {
+			if errs == nil {
+				errs = make([]error, len(keys))
+			}
+			errs[i] = err
+		}
+	}
+	return values, errs
 }

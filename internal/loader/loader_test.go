@@ -40,7 +40,7 @@ func TestLoadManyKeepsOrderPerKeyErrorsAndFetchesOnce(t *testing.T) {
 	var batches []int
 	l := New(src, Options{Wait: time.Millisecond, BatchSize: func(_ string, n int) { batches = append(batches, n) }})
 	keys := []string{"b", "a", "missing", "b", "bad", "a"}
-	got, errs := l.Events.LoadMany(context.Background(), keys)()
+	got, errs := LoadAll(context.Background(), l.Events, keys)
 	for i, k := range keys {
 		switch k {
 		case "missing":
@@ -65,6 +65,9 @@ func TestLoadManyKeepsOrderPerKeyErrorsAndFetchesOnce(t *testing.T) {
 	if len(batches) != 1 || batches[0] != 4 {
 		t.Errorf("batches %v, want one batch of the 4 distinct keys", batches)
 	}
+	if errs == nil || len(errs) != len(keys) {
+		t.Errorf("errs %v, want one slot per key", errs)
+	}
 }
 
 func TestPrimedKeysAreNotFetched(t *testing.T) {
@@ -81,5 +84,28 @@ func TestContextCarriesLoaders(t *testing.T) {
 	l := New(&fakeSource{calls: map[string]int{}}, Options{})
 	if From(context.Background()) != nil || From(WithLoaders(context.Background(), l)) != l {
 		t.Error("From does not return what WithLoaders stored")
+	}
+}
+
+type instantSource struct{}
+
+func (instantSource) Event(_ context.Context, id string) (*eventapi.Event, error) {
+	return &eventapi.Event{ID: id}, nil
+}
+func (instantSource) User(context.Context, string) (*eventapi.User, error) { return nil, nil }
+
+// BenchmarkLoadMany200 is one request's batch of 200 event ids: loader
+// creation, batching, concurrent dispatch and results in order.
+func BenchmarkLoadMany200(b *testing.B) {
+	keys := make([]string, 200)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("e%d", i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		l := New(instantSource{}, Options{})
+		if _, errs := LoadAll(context.Background(), l.Events, keys); errs != nil {
+			b.Fatal(errs)
+		}
 	}
 }

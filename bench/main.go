@@ -1,0 +1,108 @@
+// Command bench measures the gateway against the simulator, on loopback
+// only, with every loop bounded in time and count. It builds and starts the
+// real server binary (so its memory can be read) in front of an in-process
+// simulator (so upstream calls can be counted), runs the suites, and writes
+// RESULTS.md and latency.svg.
+//
+//	go run ./bench                 # every suite, ~7 minutes
+//	go run ./bench -quick          # shorter runs, ~2 minutes
+//	go run ./bench -suites latency # one suite
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+type options struct {
+	suites      []string
+	runs        int
+	seqMax      int
+	concurrency int
+	loadFor     time.Duration
+	cycleFor    time.Duration
+	outDir      string
+}
+
+func main() {
+	var o options
+	var suites string
+	quick := flag.Bool("quick", false, "shorter runs (3 per figure, 2 s load levels, 20 s failure cycle)")
+	flag.StringVar(&suites, "suites", "latency,throughput,dedup,cycle,drops", "comma-separated suites to run")
+	flag.IntVar(&o.runs, "runs", 5, "runs per latency figure (the median is reported)")
+	flag.IntVar(&o.seqMax, "seq-max", 200, "largest N for which the sequential N+1 loop is timed (it takes N × 500 ms)")
+	flag.IntVar(&o.concurrency, "upstream-concurrency", 256, "UPSTREAM_MAX_CONCURRENCY of the server under test")
+	flag.DurationVar(&o.loadFor, "load-for", 5*time.Second, "duration of each throughput level")
+	flag.DurationVar(&o.cycleFor, "cycle-for", 2*time.Minute, "duration of the addEvent failure-cycle run")
+	flag.StringVar(&o.outDir, "out", "bench", "folder for RESULTS.md and latency.svg")
+	flag.Parse()
+	if *quick {
+		o.runs, o.loadFor, o.cycleFor = 3, 2*time.Second, 20*time.Second
+	}
+	o.suites = strings.Split(suites, ",")
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	bin, cleanup, err := buildServer()
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	r := &report{started: time.Now(), opts: o, machine: machine()}
+	for _, s := range o.suites {
+		fmt.Fprintf(os.Stderr, "== %s\n", s)
+		var err error
+		switch s {
+		case "latency":
+			err = r.latency(bin)
+		case "throughput":
+			err = r.throughput(bin)
+		case "dedup":
+			err = r.dedup(bin)
+		case "cycle":
+			err = r.cycle(bin)
+		case "drops":
+			err = r.drops(bin)
+		default:
+			err = fmt.Errorf("unknown suite %q", s)
+		}
+		if err != nil {
+			return fmt.Errorf("suite %s: %w", s, err)
+		}
+	}
+	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+		return err
+	}
+	if slices.Contains(o.suites, "latency") {
+		if err := r.chart(filepath.Join(o.outDir, "latency.svg")); err != nil {
+			return err
+		}
+	}
+	md := r.markdown()
+	fmt.Println(md)
+	return os.WriteFile(filepath.Join(o.outDir, "RESULTS.md"), []byte(md), 0o644)
+}
+
+// machine describes where the figures were taken.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				model = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d cores, %s %s/%s", model, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/eventms/gateway/internal/eventsim"
+)
+
+// buildServer compiles ./server once for every suite.
+func buildServer() (string, func(), error) {
+	dir, err := os.MkdirTemp("", "gateway-bench")
+	if err != nil {
+		return "", nil, err
+	}
+	bin := filepath.Join(dir, "server")
+	cmd := exec.Command("go", "build", "-o", bin, "./server")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("build server: %w", err)
+	}
+	return bin, func() { os.RemoveAll(dir) }, nil
+}
+
+// stack is a simulator in this process and a gateway process in front of it.
+type stack struct {
+	sim  *eventsim.Server
+	cmd  *exec.Cmd
+	url  string
+	http *http.Client
+}
+
+// start runs a simulator with simCfg and the server binary against it with
+// the extra environment env.
+func start(bin string, simCfg eventsim.Config, env ...string) (*stack, error) {
+	sim, err := eventsim.Start(simCfg, "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "EVENT_API_BASE_URL="+sim.URL, "PORT="+strconv.Itoa(port), "LOG_LEVEL=warn",
+		"REQUEST_TIMEOUT=30s", "HTTP_WRITE_TIMEOUT=60s")
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &stack{sim: sim, cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port),
+		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}, Timeout: time.Minute}}
+	for i := 0; i < 100; i++ { // bounded wait for the port to open
+		if resp, err := s.http.Get(s.url + "/healthz"); err == nil {
+			resp.Body.Close()
+			return s, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("server did not start on port %d", port)
+}
+
+func (s *stack) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = s.cmd.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.sim.Close(ctx)
+}
+
+// peakRSS is the server process's peak resident memory, in MiB.
+func (s *stack) peakRSS() float64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
