@@ -42,7 +42,9 @@ func ms(d time.Duration) string {
 	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
 }
 
-func msFine(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+func msFine(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
 
 func (r *report) markdown() string {
 	var b strings.Builder
@@ -112,6 +114,9 @@ func (r *report) chart(path string) error {
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
 	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(40)
+	p.X.Min, p.X.Max = 0.8, 2000 // headroom: no point on the frame
+	p.Y.Min, p.Y.Max = 0.3, 300
 	series := func(pick func(latencyRow) time.Duration) plotter.XYs {
 		var xy plotter.XYs
 		for _, row := range r.latencyRows {

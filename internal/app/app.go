@@ -16,6 +16,7 @@ import (
 	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/health"
+	"github.com/eventms/gateway/internal/ide"
 	"github.com/eventms/gateway/internal/idempotency"
 	"github.com/eventms/gateway/internal/loader"
 	"github.com/eventms/gateway/internal/metrics"
@@ -102,7 +103,8 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 	}
 	handle("/graphql", gql)
 	if cfg.IDE {
-		handle("GET /{$}", ideHandler())
+		handle("GET /{$}", ide.Page("Event Management System", "/graphql"))
+		handle("GET "+ide.AssetPrefix, ide.Assets())
 	}
 	restRoutes := rest.New(svc, log)
 	for _, p := range restRoutes.Routes() {

@@ -12,7 +12,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -83,9 +82,4 @@ func outcome(resp *graphql.Response) string {
 		return "partial"
 	}
 	return "error"
-}
-
-// ideHandler serves GraphiQL pointed at /graphql.
-func ideHandler() http.Handler {
-	return playground.Handler("Event Management System", "/graphql")
 }

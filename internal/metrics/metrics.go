@@ -108,7 +108,9 @@ func (m *Metrics) UpstreamRetry(route string) { m.upRetries.WithLabelValues(rout
 func (m *Metrics) UpstreamShared(route string) { m.upShared.WithLabelValues(route).Inc() }
 
 // LoaderBatch records the size of a dispatched batch.
-func (m *Metrics) LoaderBatch(loader string, n int) { m.batchSize.WithLabelValues(loader).Observe(float64(n)) }
+func (m *Metrics) LoaderBatch(loader string, n int) {
+	m.batchSize.WithLabelValues(loader).Observe(float64(n))
+}
 
 // BreakerTransition records a circuit breaker transition; to is the new
 // state as 0 CLOSED, 1 OPEN, 2 HALF_OPEN.

@@ -138,4 +138,3 @@ func writeError(w http.ResponseWriter, status int, errText, message string) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"success": false, "error": errText, "message": message})
 }
-

@@ -1,0 +1,56 @@
+package ide
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestAssetsMatchTheirIntegrity(t *testing.T) {
+	for _, a := range []asset{graphiqlJS, graphiqlCSS, reactJS, reactDOMJS, explorerJS, explorerCSS} {
+		b, err := files.ReadFile("assets/" + a.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		if got := "sha256-" + base64.StdEncoding.EncodeToString(sum[:]); got != a.sri {
+			t.Errorf("%s: %s, want %s: the browser would refuse it", a.name, got, a.sri)
+		}
+	}
+}
+
+func TestPageUsesOnlyLocalAssets(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", Page("IDE", "/graphql"))
+	mux.Handle("GET "+AssetPrefix, Assets())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// html/template writes + as &#43; in attributes; the browser decodes it.
+	page := strings.ReplaceAll(string(raw), "&#43;", "+")
+	if strings.Contains(page, "cdn.jsdelivr.net") || strings.Contains(page, "https://") {
+		t.Errorf("page loads from the internet:\n%s", page)
+	}
+	for _, a := range []asset{graphiqlJS, graphiqlCSS, reactJS, reactDOMJS, explorerJS, explorerCSS} {
+		if !strings.Contains(page, `"`+a.url()+`"`) || !strings.Contains(page, a.sri) {
+			t.Errorf("page does not load %s with its integrity", a.name)
+		}
+		resp, err := http.Get(srv.URL + a.url())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") == "" {
+			t.Errorf("%s: %d %v", a.name, resp.StatusCode, resp.Header)
+		}
+	}
+}
