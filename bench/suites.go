@@ -132,11 +132,31 @@ func (r *report) throughput(bin string) error {
 	return nil
 }
 
-// dedup is suite (c): 100 identical queries at once.
+// dedupRow is suite (c) under one coalescing window.
+type dedupRow struct {
+	window              string
+	userCalls, evtCalls int
+}
+
+// dedup is suite (c): 100 identical queries at once, with in-flight sharing
+// only (the default) and with a coalescing window.
 func (r *report) dedup(bin string) error {
-	st, err := start(bin, eventsim.Config{EventDelay: 500 * time.Millisecond})
+	for _, window := range []string{"0s", "50ms"} {
+		row, err := dedupBurst(bin, window)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "window %s: %d getUserById, %d getEventById\n", window, row.userCalls, row.evtCalls)
+		r.dedupRows = append(r.dedupRows, row)
+	}
+	return nil
+}
+
+func dedupBurst(bin, window string) (dedupRow, error) {
+	row := dedupRow{window: window}
+	st, err := start(bin, eventsim.Config{EventDelay: 500 * time.Millisecond}, "UPSTREAM_COALESCE_WINDOW="+window)
 	if err != nil {
-		return err
+		return row, err
 	}
 	defer st.stop()
 	// Open the 100 connections first, so the burst is one burst and not a
@@ -162,10 +182,11 @@ func (r *report) dedup(bin string) error {
 	}
 	close(gate)
 	wg.Wait()
-	failed.Range(func(_, v any) bool { r.dedupErr = v.(error); return false })
-	r.dedupUsers = st.sim.Count(eventsim.RouteGetUserByID)
-	r.dedupEvents = st.sim.Count(eventsim.RouteGetEventByID)
-	return r.dedupErr
+	var firstErr error
+	failed.Range(func(_, v any) bool { firstErr = v.(error); return false })
+	row.userCalls = st.sim.Count(eventsim.RouteGetUserByID)
+	row.evtCalls = st.sim.Count(eventsim.RouteGetEventByID)
+	return row, firstErr
 }
 
 // cycle is suite (d): addEvent at 10 requests/s through the failure cycle.

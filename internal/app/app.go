@@ -65,6 +65,8 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 			Max:        cfg.UpstreamRetryMax,
 		},
 		MaxConcurrency: cfg.UpstreamMaxConcurrency,
+		CoalesceWindow: cfg.UpstreamCoalesceWindow,
+		Now:            o.now,
 		Hooks:          eventapi.Hooks{Call: m.UpstreamCall, Retry: m.UpstreamRetry, Shared: m.UpstreamShared},
 	})
 	if err != nil {

@@ -29,6 +29,7 @@ type Config struct {
 	UpstreamRetryBase      time.Duration
 	UpstreamRetryMax       time.Duration
 	UpstreamMaxConcurrency int
+	UpstreamCoalesceWindow time.Duration
 	LoaderBatchWait        time.Duration
 
 	BreakerFailureThreshold int
@@ -106,6 +107,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		UpstreamRetryBase:       r.duration("UPSTREAM_RETRY_BASE", 50*time.Millisecond, 0, time.Minute),
 		UpstreamRetryMax:        r.duration("UPSTREAM_RETRY_MAX", time.Second, 0, 5*time.Minute),
 		UpstreamMaxConcurrency:  r.integer("UPSTREAM_MAX_CONCURRENCY", 128, 1, 100000),
+		UpstreamCoalesceWindow:  r.duration("UPSTREAM_COALESCE_WINDOW", 0, 0, 10*time.Second),
 		LoaderBatchWait:         r.duration("LOADER_BATCH_WAIT", 0, 0, time.Second),
 		BreakerFailureThreshold: r.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 3, 1, 1000),
 		BreakerFailureWindow:    r.millis("CIRCUIT_BREAKER_FAILURE_WINDOW_MS", 30*time.Second, time.Millisecond, 24*time.Hour),

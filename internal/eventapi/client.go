@@ -52,7 +52,14 @@ type Config struct {
 	// MaxConcurrency bounds in-flight upstream calls across the process;
 	// the connection pool is sized to match.
 	MaxConcurrency int
-	Hooks          Hooks
+	// CoalesceWindow, if positive, lets identical GETs share a successful
+	// answer for this long after it arrived, not only while it is in flight.
+	// Reads may then be this much out of date; writes through this client
+	// forget what they change, so a client reads its own writes.
+	CoalesceWindow time.Duration
+	// Now is the clock of the coalescing window [time.Now].
+	Now   func() time.Time
+	Hooks Hooks
 }
 
 // Client calls the Event API. It is safe for concurrent use; make one per
@@ -63,6 +70,7 @@ type Client struct {
 	http    *http.Client
 	sem     *semaphore.Weighted
 	flights singleflight.Group
+	recent  *recentBodies
 	root    context.Context
 	stop    context.CancelFunc
 }
@@ -84,14 +92,18 @@ func New(cfg Config) (*Client, error) {
 	// concurrent lookups every other call would pay a new TCP handshake.
 	tr.MaxIdleConnsPerHost = cfg.MaxConcurrency
 	tr.MaxIdleConns = 2 * cfg.MaxConcurrency
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	root, stop := context.WithCancel(context.Background())
 	return &Client{
-		base: strings.TrimRight(cfg.BaseURL, "/"),
-		cfg:  cfg,
-		http: &http.Client{Transport: tr},
-		sem:  semaphore.NewWeighted(int64(cfg.MaxConcurrency)),
-		root: root,
-		stop: stop,
+		recent: &recentBodies{window: cfg.CoalesceWindow, now: cfg.Now, m: map[string]recentBody{}},
+		base:   strings.TrimRight(cfg.BaseURL, "/"),
+		cfg:    cfg,
+		http:   &http.Client{Transport: tr},
+		sem:    semaphore.NewWeighted(int64(cfg.MaxConcurrency)),
+		root:   root,
+		stop:   stop,
 	}, nil
 }
 
@@ -159,6 +171,7 @@ func (c *Client) AddEvent(ctx context.Context, e Event) error {
 	if err != nil {
 		return c.finalError(ctx, RouteAddEvent, err, 1)
 	}
+	c.recent.forget("/getUserById/"+url.PathEscape(e.UserID), "/getUsers", "/getEvents")
 	return nil
 }
 
@@ -178,15 +191,25 @@ func (c *Client) getJSON(ctx context.Context, route, path string, out any) error
 	return nil
 }
 
-// get makes identical GETs that are in flight at the same moment share one
-// upstream call. The shared call is detached from the first caller's
+// get makes identical GETs that are in flight at the same moment (or, with
+// a coalescing window, that arrive within it) share one upstream call. The shared call is detached from the first caller's
 // cancellation (one caller leaving must not fail the others) but keeps its
 // deadline, so it ends by then; Close ends it too.
 func (c *Client) get(ctx context.Context, route, path string) ([]byte, error) {
+	if body, ok := c.recent.get(path); ok {
+		if c.cfg.Hooks.Shared != nil {
+			c.cfg.Hooks.Shared(route)
+		}
+		return body, nil
+	}
 	ch := c.flights.DoChan(path, func() (any, error) {
 		fctx, cancel := c.detach(ctx)
 		defer cancel()
-		return c.getWithRetry(fctx, route, path)
+		body, err := c.getWithRetry(fctx, route, path)
+		if err == nil {
+			c.recent.put(path, body)
+		}
+		return body, err
 	})
 	select {
 	case r := <-ch:

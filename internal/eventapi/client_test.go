@@ -336,3 +336,62 @@ func BenchmarkUsersDecode(b *testing.B) {
 		}
 	}
 }
+
+func TestCoalescingWindow(t *testing.T) {
+	sim, url := simServer(t, eventsim.Config{})
+	now := time.Unix(0, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	c := newClient(t, url, func(c *Config) { c.CoalesceWindow = 50 * time.Millisecond; c.Now = clock })
+	ctx := context.Background()
+	calls := func() int { return sim.Count(eventsim.RouteGetUserByID) }
+
+	mustUser := func() *User {
+		u, err := c.User(ctx, "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	mustUser()
+	advance(49 * time.Millisecond)
+	mustUser()
+	if calls() != 1 {
+		t.Fatalf("%d calls within the window, want 1", calls())
+	}
+	advance(time.Millisecond)
+	mustUser()
+	if calls() != 2 {
+		t.Fatalf("%d calls once the window passed, want 2", calls())
+	}
+	// A write through the client forgets what it changes: read your writes.
+	if err := c.AddEvent(ctx, Event{ID: "new-1", Name: "n", UserID: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if u := mustUser(); calls() != 3 || u.Events[len(u.Events)-1] != "new-1" {
+		t.Fatalf("after a write: %d calls, events %v; want a fresh read with new-1", calls(), u.Events)
+	}
+	// Failures are never held.
+	sim.FailEvent("event-1", 500, 1)
+	c2 := newClient(t, url, func(c *Config) { c.CoalesceWindow = time.Minute; c.Now = clock; c.Retry.MaxRetries = 0 })
+	if _, err := c2.Event(ctx, "event-1"); err == nil {
+		t.Fatal("injected failure did not fail")
+	}
+	if _, err := c2.Event(ctx, "event-1"); err != nil {
+		t.Fatalf("a failure was held for the window: %v", err)
+	}
+}
+
+func TestNoCoalescingByDefault(t *testing.T) {
+	sim, url := simServer(t, eventsim.Config{})
+	c := newClient(t, url, nil)
+	for i := 0; i < 3; i++ {
+		if _, err := c.User(context.Background(), "2"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := sim.Count(eventsim.RouteGetUserByID); n != 3 {
+		t.Errorf("%d calls for 3 sequential reads, want 3: nothing is held by default", n)
+	}
+}
