@@ -34,7 +34,7 @@ func main() {
 	var o options
 	var suites string
 	quick := flag.Bool("quick", false, "shorter runs (3 per figure, 2 s load levels, 20 s failure cycle)")
-	flag.StringVar(&suites, "suites", "latency,throughput,dedup,cycle,drops", "comma-separated suites to run")
+	flag.StringVar(&suites, "suites", "latency,throughput,dedup,cycle,drops,micro", "comma-separated suites to run")
 	flag.IntVar(&o.runs, "runs", 5, "runs per latency figure (the median is reported)")
 	flag.IntVar(&o.seqMax, "seq-max", 200, "largest N for which the sequential N+1 loop is timed (it takes N × 500 ms)")
 	flag.IntVar(&o.concurrency, "upstream-concurrency", 256, "UPSTREAM_MAX_CONCURRENCY of the server under test")
@@ -73,6 +73,8 @@ func run(o options) error {
 			err = r.cycle(bin)
 		case "drops":
 			err = r.drops(bin)
+		case "micro":
+			err = r.micro()
 		default:
 			err = fmt.Errorf("unknown suite %q", s)
 		}

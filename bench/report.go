@@ -32,6 +32,8 @@ type report struct {
 	cycleUpstream int
 
 	dropFailures, dropAttempts int
+
+	micros []string
 }
 
 func ms(d time.Duration) string {
@@ -106,6 +108,14 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "\n## (e) `GET /getUsers` 1000 times at the 5 %% dropped-connection rate\n\n")
 		fmt.Fprintf(&b, "Client-visible failures: **%d** of 1000. Upstream attempts: %d (%d retried drops).\n",
 			r.dropFailures, r.dropAttempts, r.dropAttempts-1000)
+	}
+	if len(r.micros) > 0 {
+		b.WriteString("\n## Go micro-benchmarks (`go test -bench . -benchmem`)\n\n```text\n")
+		for _, l := range r.micros {
+			b.WriteString(l + "\n")
+		}
+		b.WriteString("```\n\nThe `BenchmarkGraphQLUserEvents` and `BenchmarkRESTEventsByUserID` figures are whole requests through the " +
+			"gateway's handler to an in-process simulator with no delay; their allocations include the simulator's share.\n")
 	}
 	return b.String()
 }

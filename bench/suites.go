@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -253,4 +255,21 @@ func decodeJSON(resp *http.Response, v any) error {
 		return errors.New(resp.Status)
 	}
 	return jsonDecode(resp, v)
+}
+
+// micro runs the Go micro-benchmarks of the hot paths: breaker admit/record,
+// loader batch dispatch, upstream client decode, whole requests in process.
+func (r *report) micro() error {
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "1",
+		"./internal/breaker", "./internal/loader", "./internal/eventapi", "./internal/app")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go test -bench: %w\n%s", err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "Benchmark") {
+			r.micros = append(r.micros, line)
+		}
+	}
+	return nil
 }

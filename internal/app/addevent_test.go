@@ -2,7 +2,10 @@ package app
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -361,5 +364,36 @@ func TestReadYourWritesWithACoalescingWindow(t *testing.T) {
 	after := userEvents()
 	if len(after) != len(before)+1 || after[len(after)-1] != added.Event.ID {
 		t.Errorf("after addEvent: %v, want %v plus %s", after, before, added.Event.ID)
+	}
+}
+
+func TestUpstreamRetryAfterIsPassedOn(t *testing.T) {
+	sim := eventsim.New(eventsim.Config{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/addEvent" {
+			w.Header().Set("Retry-After", "7")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"success":false,"error":"Service temporarily unavailable","message":"maintenance"}`))
+			return
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	defer upstream.Close()
+	a, err := New(testConfig(t), upstream.URL, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	g := &gateway{sim: sim, url: srv.URL, app: a}
+	r := g.addEvent(t, map[string]any{"name": "x", "userId": "1"}, nil)
+	if r.Typename != "ServiceUnavailable" || r.CircuitState != "CLOSED" || r.RetryAfter != 7 {
+		t.Errorf("%+v, want ServiceUnavailable{CLOSED, retryAfter 7}", r)
+	}
+	var b map[string]any
+	resp := g.post(t, "/addEvent", `{"name":"x","userId":"1"}`, nil, &b)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "7" || b["retryAfter"] != float64(7) || b["circuitBreakerState"] != "CLOSED" {
+		t.Errorf("REST: %d Retry-After %q %v", resp.StatusCode, resp.Header.Get("Retry-After"), b)
 	}
 }
