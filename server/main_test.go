@@ -37,6 +37,18 @@ func testConfig(t *testing.T, env map[string]string) config.Config {
 	return cfg
 }
 
+// startRun starts run in the background and returns its address once it
+// listens, the function that asks it to stop, and where its result arrives.
+func startRun(cfg config.Config) (addr string, stop context.CancelFunc, done <-chan error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	result := make(chan error, 1)
+	go func() {
+		result <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addrc <- a })
+	}()
+	return <-addrc, cancel, result
+}
+
 // slowQuery asks for an event, which the simulator answers after its delay.
 func slowQuery(addr string) (int, string, error) {
 	resp, err := http.Post("http://"+addr+"/graphql", "application/json",
@@ -51,13 +63,7 @@ func slowQuery(addr string) (int, string, error) {
 
 func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	cfg := testConfig(t, map[string]string{"PORT": "0", "SIM_EVENT_DELAY": "400ms", "SHUTDOWN_DRAIN_DELAY": "200ms", "SIM_NETWORK_ERROR_RATE": "0"})
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addrc <- a })
-	}()
-	addr := <-addrc
+	addr, cancel, done := startRun(cfg)
 
 	type result struct {
 		status int
@@ -93,13 +99,7 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 
 func TestShutdownGivesUpAfterItsTimeout(t *testing.T) {
 	cfg := testConfig(t, map[string]string{"PORT": "0", "SIM_EVENT_DELAY": "3s", "SHUTDOWN_TIMEOUT": "100ms"})
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addrc <- a })
-	}()
-	addr := <-addrc
+	addr, cancel, done := startRun(cfg)
 	go slowQuery(addr) //nolint:errcheck // cut off on purpose
 	time.Sleep(100 * time.Millisecond)
 	cancel()

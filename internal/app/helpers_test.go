@@ -120,14 +120,26 @@ func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// post sends a REST request with a raw body and headers, and decodes the JSON answer.
+// post sends a REST request with a JSON body and headers, and decodes the JSON answer.
 func (g *gateway) post(t testing.TB, path, body string, header map[string]string, out any) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, g.url+path, strings.NewReader(body))
+	resp, raw := do(t, http.MethodPost, g.url+path, "application/json", body, header)
+	if out != nil {
+		mustUnmarshal(t, []byte(raw), out)
+	}
+	return resp
+}
+
+// do sends a request and returns the response with its body read.
+func do(t testing.TB, method, url, contentType, body string, header map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
@@ -136,10 +148,6 @@ func (g *gateway) post(t testing.TB, path, body string, header map[string]string
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if out != nil {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			t.Fatalf("POST %s: decode: %v", path, err)
-		}
-	}
-	return resp
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
 }

@@ -19,28 +19,6 @@ import (
 	"github.com/eventms/gateway/internal/logging"
 )
 
-// do sends a request and returns the response with its body read.
-func do(t *testing.T, method, url, contentType, body string, header map[string]string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
-}
-
 func gqlBody(query string) string {
 	b, _ := json.Marshal(map[string]any{"query": query})
 	return string(b)
