@@ -103,6 +103,7 @@ func (r *report) markdown() string {
 		}
 		fmt.Fprintf(&b, "\nRequests sent: %d. Upstream `addEvent` calls: %d. Calls the breaker spared the upstream: **%d**.\n",
 			r.cycleSent, r.cycleUpstream, r.cycleSent-r.cycleUpstream)
+		b.WriteString(cycleLegend)
 	}
 	if r.dropAttempts > 0 {
 		fmt.Fprintf(&b, "\n## (e) `GET /getUsers` 1000 times at the 5 %% dropped-connection rate\n\n")
@@ -167,3 +168,11 @@ func (r *report) chart(path string) error {
 }
 
 func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
+
+// cycleLegend explains how suite (d)'s outcomes map to upstream calls.
+const cycleLegend = "\nHow to read it: the simulator's calls 1–5 of each 15 succeed and 6–15 fail. A failing call while the " +
+	"circuit is CLOSED is answered `ServiceUnavailable (CLOSED)`; the call that trips it, and every failed probe, " +
+	"are answered `OPEN` with the time to the next probe; `HALF_OPEN` answers are requests that arrived while a " +
+	"probe was in flight. Requests are sent every 100 ms and a failing call takes 100 ms, so one more call may " +
+	"already be in flight when the third failure trips the breaker; after that only probes reach the upstream, " +
+	"10 s, 20 s and 40 s (plus jitter) apart, and the next one falls after the 2 minutes.\n"
