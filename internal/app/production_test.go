@@ -249,7 +249,7 @@ func TestMediaTypes(t *testing.T) {
 }
 
 func TestProductionDefaults(t *testing.T) {
-	env := map[string]string{"APP_ENV": "production"}
+	env := map[string]string{"APP_ENV": "production", "EVENT_API_BASE_URL": "http://events.internal"}
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)

@@ -151,6 +151,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		EventsPerUser:    r.integer("SIM_EVENTS_PER_USER", 0, 0, 100000),
 	}
 	c.SimPort = r.integer("SIM_PORT", 4000, 0, 65535)
+	if prod && c.EventAPIBaseURL == "" {
+		// A production gateway that forgot its upstream must not quietly
+		// serve the simulator's made-up data.
+		r.fail("EVENT_API_BASE_URL", "", "the Event API's URL when APP_ENV=production (the embedded simulator is for development)")
+	}
 	if c.EventAPIBaseURL != "" {
 		if u, err := url.Parse(c.EventAPIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			r.fail("EVENT_API_BASE_URL", c.EventAPIBaseURL, "an http:// or https:// URL with a host, e.g. http://localhost:4000")

@@ -45,6 +45,7 @@ func TestInvalidValuesNameTheVariableAndTheForm(t *testing.T) {
 		{"SIM_FAILURE_CYCLE", "maybe", "SIM_FAILURE_CYCLE=\"maybe\": want on or off"},
 		{"EVENT_API_BASE_URL", "localhost:4000", "EVENT_API_BASE_URL=\"localhost:4000\": want an http:// or https:// URL"},
 		{"LOG_LEVEL", "loud", "LOG_LEVEL=\"loud\": want one of debug, info, warn, error"},
+		{"APP_ENV", "production", "EVENT_API_BASE_URL=\"\": want the Event API's URL when APP_ENV=production"},
 	}
 	for _, tt := range tests {
 		_, err := Load(env(map[string]string{tt.name: tt.value}))
@@ -62,7 +63,7 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 }
 
 func TestAppEnvPicksDefaults(t *testing.T) {
-	prod, err := Load(env(map[string]string{"APP_ENV": "production"}))
+	prod, err := Load(env(map[string]string{"APP_ENV": "production", "EVENT_API_BASE_URL": "http://events.internal"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestAppEnvPicksDefaults(t *testing.T) {
 		t.Errorf("development defaults: %+v", dev)
 	}
 	// Explicit settings win over the environment's defaults.
-	c, _ := Load(env(map[string]string{"APP_ENV": "production", "GRAPHQL_IDE": "on", "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example"}))
+	c, _ := Load(env(map[string]string{"APP_ENV": "production", "EVENT_API_BASE_URL": "http://events.internal", "GRAPHQL_IDE": "on", "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example"}))
 	if !c.IDE || len(c.CORSAllowedOrigins) != 2 || c.CORSAllowedOrigins[1] != "https://b.example" {
 		t.Errorf("overrides: IDE %v origins %v", c.IDE, c.CORSAllowedOrigins)
 	}
