@@ -1,15 +1,17 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventapi"
@@ -37,17 +39,31 @@ type addResult struct {
 
 func (g *gateway) addEvent(t *testing.T, input map[string]any, key *string) addResult {
 	t.Helper()
+	r, err := g.tryAddEvent(input, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// tryAddEvent is addEvent for goroutines other than the test's.
+func (g *gateway) tryAddEvent(input map[string]any, key *string) (addResult, error) {
 	vars := map[string]any{"input": input}
 	if key != nil {
 		vars["key"] = *key
 	}
-	res := g.query(t, addEventMutation, vars)
+	res, err := g.tryQuery(addEventMutation, vars)
+	if err != nil {
+		return addResult{}, err
+	}
 	if len(res.Errors) > 0 {
-		t.Fatalf("addEvent errors: %+v", res.Errors)
+		return addResult{}, fmt.Errorf("addEvent errors: %+v", res.Errors)
 	}
 	var out struct{ AddEvent addResult }
-	mustUnmarshal(t, res.Data, &out)
-	return out.AddEvent
+	if err := json.Unmarshal(res.Data, &out); err != nil {
+		return addResult{}, fmt.Errorf("decode addEvent %s: %w", res.Data, err)
+	}
+	return out.AddEvent, nil
 }
 
 // fastCycle is the simulator with the original failure cycle and no delays.
@@ -169,18 +185,25 @@ func TestNewEventIsVisibleAtOnce(t *testing.T) {
 
 func TestIDsAreUniqueUnderConcurrency(t *testing.T) {
 	g := newGateway(t, eventsim.Config{}, nil)
-	var wg sync.WaitGroup
+	var eg errgroup.Group
 	ids := make(chan string, 50)
 	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		eg.Go(func() error {
+			_, raw, err := send(http.MethodPost, g.url+"/addEvent", "application/json", `{"name":"n","userId":"1"}`, nil)
+			if err != nil {
+				return err
+			}
 			var ok struct{ Event eventapi.Event }
-			g.post(t, "/addEvent", `{"name":"n","userId":"1"}`, nil, &ok)
+			if err := json.Unmarshal([]byte(raw), &ok); err != nil {
+				return fmt.Errorf("decode %q: %w", raw, err)
+			}
 			ids <- ok.Event.ID
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	if err := eg.Wait(); err != nil {
+		t.Fatal(err)
+	}
 	close(ids)
 	seen := map[string]bool{}
 	for id := range ids {
@@ -224,19 +247,20 @@ func TestIdempotencyKey(t *testing.T) {
 func TestConcurrentDuplicateKeysMakeOneCall(t *testing.T) {
 	g := newGateway(t, eventsim.Config{EventDelay: 0}, nil)
 	key := "same-click"
-	var wg sync.WaitGroup
+	var eg errgroup.Group
 	ids := make(chan string, 20)
 	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := g.addEvent(t, map[string]any{"name": "Once", "userId": "2"}, &key)
+		eg.Go(func() error {
+			r, err := g.tryAddEvent(map[string]any{"name": "Once", "userId": "2"}, &key)
 			if r.Event != nil {
 				ids <- r.Event.ID
 			}
-		}()
+			return err
+		})
 	}
-	wg.Wait()
+	if err := eg.Wait(); err != nil {
+		t.Fatal(err)
+	}
 	close(ids)
 	var first string
 	n := 0

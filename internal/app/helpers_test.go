@@ -1,8 +1,8 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -70,18 +70,27 @@ type gqlResponse struct {
 // query posts a GraphQL query and decodes the answer.
 func (g *gateway) query(t testing.TB, query string, vars map[string]any) gqlResponse {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, err := http.Post(g.url+"/graphql", "application/json", bytes.NewReader(body))
+	out, err := g.tryQuery(query, vars)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	return out
+}
+
+// tryQuery is query for goroutines other than the test's, which must not
+// call t.Fatal: it returns the failure instead.
+func (g *gateway) tryQuery(query string, vars map[string]any) (gqlResponse, error) {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	resp, raw, err := send(http.MethodPost, g.url+"/graphql", "application/json", string(body), nil)
+	if err != nil {
+		return gqlResponse{}, err
+	}
 	var out gqlResponse
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("decode GraphQL answer: %v", err)
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return out, fmt.Errorf("decode GraphQL answer %q: %w", raw, err)
 	}
 	out.Status = resp.StatusCode
-	return out
+	return out, nil
 }
 
 // get fetches a REST route and decodes its JSON body into out.
@@ -133,9 +142,18 @@ func (g *gateway) post(t testing.TB, path, body string, header map[string]string
 // do sends a request and returns the response with its body read.
 func do(t testing.TB, method, url, contentType, body string, header map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	resp, raw, err := send(method, url, contentType, body, header)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return resp, raw
+}
+
+// send is do for goroutines other than the test's: it returns the failure.
+func send(method, url, contentType, body string, header map[string]string) (*http.Response, string, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return nil, "", err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -145,9 +163,12 @@ func do(t testing.TB, method, url, contentType, body string, header map[string]s
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, "", fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp, "", fmt.Errorf("%s %s: read body: %w", method, url, err)
+	}
+	return resp, string(b), nil
 }
