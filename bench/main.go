@@ -4,9 +4,16 @@
 // simulator (so upstream calls can be counted), runs the suites, and writes
 // RESULTS.md and latency.svg.
 //
-//	go run ./bench                 # every suite, ~7 minutes
-//	go run ./bench -quick          # shorter runs, ~2 minutes
-//	go run ./bench -suites latency # one suite
+// It is a module of its own (bench/go.mod, with a replace to the parent) so
+// that its plotting dependencies stay out of the gateway's go.mod. From the
+// repository root:
+//
+//	go -C bench run .                 # every suite, ~7 minutes
+//	go -C bench run . -quick          # shorter runs, ~2 minutes
+//	go -C bench run . -suites latency # one suite
+//
+// (or `go run .` inside bench/). It finds the repository root itself, so it
+// works from either folder.
 package main
 
 import (
@@ -28,6 +35,7 @@ type options struct {
 	loadFor     time.Duration
 	cycleFor    time.Duration
 	outDir      string
+	root        string // the gateway module's folder: ./server and ./internal/... are built from it
 }
 
 func main() {
@@ -40,8 +48,17 @@ func main() {
 	flag.IntVar(&o.concurrency, "upstream-concurrency", 256, "UPSTREAM_MAX_CONCURRENCY of the server under test")
 	flag.DurationVar(&o.loadFor, "load-for", 5*time.Second, "duration of each throughput level")
 	flag.DurationVar(&o.cycleFor, "cycle-for", 2*time.Minute, "duration of the addEvent failure-cycle run")
-	flag.StringVar(&o.outDir, "out", "bench", "folder for RESULTS.md and latency.svg")
+	flag.StringVar(&o.outDir, "out", "", "folder for RESULTS.md and latency.svg (default: the repository's bench folder)")
 	flag.Parse()
+	root, err := gatewayRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	o.root = root
+	if o.outDir == "" {
+		o.outDir = filepath.Join(root, "bench")
+	}
 	if *quick {
 		o.runs, o.loadFor, o.cycleFor = 3, 2*time.Second, 20*time.Second
 	}
@@ -53,7 +70,7 @@ func main() {
 }
 
 func run(o options) error {
-	bin, cleanup, err := buildServer()
+	bin, cleanup, err := buildServer(o.root)
 	if err != nil {
 		return err
 	}

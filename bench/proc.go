@@ -17,14 +17,50 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 )
 
-// buildServer compiles ./server once for every suite.
-func buildServer() (string, func(), error) {
+// gatewayModule is the module path of the repository root, whose go.mod
+// gatewayRoot looks for.
+const gatewayModule = "github.com/eventms/gateway"
+
+// gatewayRoot walks up from the working directory to the folder whose go.mod
+// declares gatewayModule, so the bench runs the same from the repository root
+// (go -C bench run .) as from bench/ (go run .).
+func gatewayRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && modulePath(b) == gatewayModule {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod for module %s in the working directory or above it: run from the repository or its bench folder", gatewayModule)
+		}
+		dir = parent
+	}
+}
+
+// modulePath is the path in a go.mod's module directive, or "".
+func modulePath(gomod []byte) string {
+	for _, l := range strings.Split(string(gomod), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "module"); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+			rest, _, _ = strings.Cut(rest, "//")
+			return strings.Trim(strings.TrimSpace(rest), `"`+"`")
+		}
+	}
+	return ""
+}
+
+// buildServer compiles root/server once for every suite.
+func buildServer(root string) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "gateway-bench")
 	if err != nil {
 		return "", nil, err
 	}
 	bin := filepath.Join(dir, "server")
 	cmd := exec.Command("go", "build", "-o", bin, "./server")
+	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		os.RemoveAll(dir)

@@ -49,7 +49,7 @@ func msFine(d time.Duration) string {
 
 func (r *report) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmark results\n\nProduced by `go run ./bench` on %s, %s.\n", r.started.UTC().Format("2006-01-02"), r.machine)
+	fmt.Fprintf(&b, "# Benchmark results\n\nProduced by `go -C bench run .` on %s, %s.\n", r.started.UTC().Format("2006-01-02"), r.machine)
 	fmt.Fprintf(&b, "Server: the real binary as a separate process, `UPSTREAM_MAX_CONCURRENCY=%d`; upstream: the simulator, in the bench process, on loopback.\n", r.opts.concurrency)
 	if len(r.latencyRows) > 0 {
 		fmt.Fprintf(&b, "\n## (a) A user's events at 500 ms per upstream lookup\n\n")

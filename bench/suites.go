@@ -262,6 +262,7 @@ func decodeJSON(resp *http.Response, v any) error {
 func (r *report) micro() error {
 	cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "1",
 		"./internal/breaker", "./internal/loader", "./internal/eventapi", "./internal/app")
+	cmd.Dir = r.opts.root
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("go test -bench: %w\n%s", err, out)
