@@ -4,7 +4,11 @@
 // flaws (slow event lookups, dropped connections on list routes, the addEvent
 // failure cycle), so that the gateway, its tests and its benchmarks run against
 // realistic behaviour with nothing to install. It also counts requests per
-// route and their peak concurrency, which tests assert on instead of the clock.
+// route and their peak concurrency, which tests assert on instead of the clock
+// and which tools outside the process read at GET /__stats (see StatsPath).
+//
+// ConfigFromEnv and SettingsFromEnv read its settings from the SIM_* variables
+// only; the gateway's own configuration need not depend on this package.
 package eventsim
 
 import (

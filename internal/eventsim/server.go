@@ -9,16 +9,19 @@ import (
 	"time"
 )
 
-// Server is a simulator listening on a loopback port.
+// Server is a simulator serving HTTP on its own listener.
 type Server struct {
 	*Sim
-	// URL is the base URL of the simulated Event API, e.g. http://127.0.0.1:41234.
+	// URL is the base URL of the simulated Event API, e.g.
+	// http://127.0.0.1:41234; when it listens on every interface (addr ":4000"),
+	// http://localhost:4000.
 	URL  string
 	srv  *http.Server
 	done chan error
 }
 
-// Start serves a new simulator on addr ("127.0.0.1:0" picks a free port).
+// Start serves a new simulator on addr ("127.0.0.1:0" picks a free loopback
+// port, ":4000" listens on every interface).
 func Start(cfg Config, addr string) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -26,7 +29,7 @@ func Start(cfg Config, addr string) (*Server, error) {
 	}
 	s := &Server{
 		Sim:  New(cfg),
-		URL:  "http://" + ln.Addr().String(),
+		URL:  baseURL(ln.Addr()),
 		done: make(chan error, 1),
 	}
 	s.srv = &http.Server{Handler: s.Sim, ReadHeaderTimeout: 5 * time.Second}
@@ -47,4 +50,16 @@ func (s *Server) Close(ctx context.Context) error {
 		err = serveErr
 	}
 	return err
+}
+
+// baseURL is the URL a client on this machine reaches addr by.
+func baseURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

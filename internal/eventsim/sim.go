@@ -19,21 +19,27 @@ const (
 	RouteAddEvent     = "addEvent"
 )
 
-// Config tunes the simulator. The zero value is a fast, fault-free simulator
-// with the seed data; Defaults returns the original mock's behaviour.
+// Config tunes the simulator. Each field, the SIM_* variable ConfigFromEnv
+// reads it from, and its value in Defaults() (the original mock's behaviour,
+// and what ConfigFromEnv gives with no variable set):
+//
+//	EventDelay        SIM_EVENT_DELAY         500ms  getEventById waits this long before answering (0..1m)
+//	NetworkErrorRate  SIM_NETWORK_ERROR_RATE  0.05   share (0..1) of getUsers/getEvents calls whose connection is dropped unanswered
+//	FailureCycle      SIM_FAILURE_CYCLE       on     addEvent calls 1–5 of every 15 succeed; calls 6–15 wait FailureDelay and answer 503
+//	FailureDelay      (no variable)           100ms  how long a failing addEvent waits before its 503
+//	Users             SIM_USERS               0      generated users u1…uN added to the seed users 1, 2, 3 (0..100000)
+//	EventsPerUser     SIM_EVENTS_PER_USER     0      events u<i>-e<j> per generated user (0..100000; Users × EventsPerUser ≤ MaxGeneratedEvents)
+//
+// The zero value Config{} is not Defaults(): it is a fast, fault-free
+// simulator with the seed data (no delay, no drops, no failure cycle), which
+// is what most tests want.
 type Config struct {
-	// EventDelay is how long getEventById waits before answering.
-	EventDelay time.Duration
-	// NetworkErrorRate is the share (0..1) of list-route calls whose
-	// connection is dropped without an answer.
+	EventDelay       time.Duration
 	NetworkErrorRate float64
-	// FailureCycle turns on addEvent's cycle: calls 1–5 of every 15 succeed,
-	// calls 6–15 wait FailureDelay and answer 503.
-	FailureCycle bool
-	// FailureDelay is how long a failing addEvent waits before its 503.
-	FailureDelay time.Duration
-	// Users and EventsPerUser add generated users u1…uN with M events each.
-	Users, EventsPerUser int
+	FailureCycle     bool
+	FailureDelay     time.Duration
+	Users            int
+	EventsPerUser    int
 }
 
 // Defaults is the original mock's behaviour.
@@ -60,8 +66,13 @@ type Sim struct {
 	addCalls   int // position in the addEvent failure cycle
 	dropNext   int // deterministic dropped connections still to inject
 	failEvents map[string]*injectedFailure
-	stats      map[string]*routeStats
+	stats      map[string]*routeStats // one per route in routes, never replaced
+	inFlight   int                    // requests being served now, all routes
+	peak       int                    // most served at once since the last reset, all routes
 }
+
+// routes are the counted Event API routes, in the order the contract lists them.
+var routes = []string{RouteGetUsers, RouteGetUserByID, RouteGetEvents, RouteGetEventByID, RouteAddEvent}
 
 // injectedFailure is a status to answer for an event id, remaining times
 // (negative: forever).
@@ -76,14 +87,36 @@ type routeStats struct {
 // New returns a simulator loaded with the seed data.
 func New(cfg Config) *Sim {
 	s := &Sim{
-		cfg:        cfg,
-		mux:        http.NewServeMux(),
-		users:      map[string]*User{},
-		events:     map[string]*Event{},
-		failEvents: map[string]*injectedFailure{},
-		stats:      map[string]*routeStats{},
+		cfg:   cfg,
+		mux:   http.NewServeMux(),
+		stats: map[string]*routeStats{},
 	}
-	us, es := seed(cfg.Users, cfg.EventsPerUser)
+	for _, route := range routes {
+		s.stats[route] = &routeStats{}
+	}
+	s.loadSeed()
+	s.mux.HandleFunc("GET /getUsers", s.track(RouteGetUsers, s.getUsers))
+	s.mux.HandleFunc("GET /getUserById/{id}", s.track(RouteGetUserByID, s.getUserByID))
+	s.mux.HandleFunc("GET /getEvents", s.track(RouteGetEvents, s.getEvents))
+	s.mux.HandleFunc("GET /getEventById/{id}", s.track(RouteGetEventByID, s.getEventByID))
+	s.mux.HandleFunc("POST /addEvent", s.track(RouteAddEvent, s.addEvent))
+	// The simulator's own routes: not counted, never delayed or dropped.
+	s.mux.HandleFunc("GET "+StatsPath, s.serveStats)
+	s.mux.HandleFunc("POST "+ResetPath, s.serveReset)
+	return s
+}
+
+// loadSeed (re)loads the seed data and forgets the failure-cycle position and
+// any injected fault. Called with s.mu held, or before s is shared.
+func (s *Sim) loadSeed() {
+	s.users = map[string]*User{}
+	s.userOrder = nil
+	s.events = map[string]*Event{}
+	s.eventOrder = nil
+	s.addCalls = 0
+	s.dropNext = 0
+	s.failEvents = map[string]*injectedFailure{}
+	us, es := seed(s.cfg.Users, s.cfg.EventsPerUser)
 	for _, u := range us {
 		s.users[u.ID] = u
 		s.userOrder = append(s.userOrder, u.ID)
@@ -92,15 +125,10 @@ func New(cfg Config) *Sim {
 		s.events[e.ID] = e
 		s.eventOrder = append(s.eventOrder, e.ID)
 	}
-	s.mux.HandleFunc("GET /getUsers", s.track(RouteGetUsers, s.getUsers))
-	s.mux.HandleFunc("GET /getUserById/{id}", s.track(RouteGetUserByID, s.getUserByID))
-	s.mux.HandleFunc("GET /getEvents", s.track(RouteGetEvents, s.getEvents))
-	s.mux.HandleFunc("GET /getEventById/{id}", s.track(RouteGetEventByID, s.getEventByID))
-	s.mux.HandleFunc("POST /addEvent", s.track(RouteAddEvent, s.addEvent))
-	return s
 }
 
-// ServeHTTP serves the Event API routes.
+// ServeHTTP serves the Event API routes and the simulator's own GET /__stats
+// and POST /__reset.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Count is how many requests a route has received.
@@ -123,11 +151,28 @@ func (s *Sim) PeakInFlight(route string) int {
 	return 0
 }
 
-// ResetStats zeroes the request counters and peaks.
+// ResetStats zeroes the request counters and restarts the peaks. Requests
+// still in flight stay counted as in flight, so a peak afterwards starts from
+// them (0 when the simulator is idle). The data, the addEvent failure cycle
+// and injected faults are kept: see ResetData.
 func (s *Sim) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stats = map[string]*routeStats{}
+	for _, st := range s.stats {
+		st.count = 0
+		st.peak = st.inFlight
+	}
+	s.peak = s.inFlight
+}
+
+// ResetData makes the simulator as New left it, counters apart: it restores
+// the seed data (dropping events added or removed since and users put), restarts
+// the addEvent failure cycle at call 1 and cancels pending DropNext and
+// FailEvent faults.
+func (s *Sim) ResetData() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadSeed()
 }
 
 // DropNext makes the next n list-route calls (getUsers, getEvents) drop their
@@ -157,19 +202,18 @@ func (s *Sim) RemoveEvent(id string) {
 
 func (s *Sim) track(route string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
 		st := s.stats[route]
-		if st == nil {
-			st = &routeStats{}
-			s.stats[route] = st
-		}
+		s.mu.Lock()
 		st.count++
 		st.inFlight++
 		st.peak = max(st.peak, st.inFlight)
+		s.inFlight++
+		s.peak = max(s.peak, s.inFlight)
 		s.mu.Unlock()
 		defer func() {
 			s.mu.Lock()
 			st.inFlight--
+			s.inFlight--
 			s.mu.Unlock()
 		}()
 		h(w, r)
