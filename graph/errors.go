@@ -2,56 +2,38 @@ package graph
 
 import (
 	"context"
-	"errors"
+	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/eventsvc"
 )
 
-// Error codes put in a GraphQL error's extensions.code.
-const (
-	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
-	CodeUpstreamTimeout     = "UPSTREAM_TIMEOUT"
-	CodeUpstreamBadResponse = "UPSTREAM_BAD_RESPONSE"
-	CodeUpstreamRejected    = "UPSTREAM_REJECTED"
-	CodeRequestCanceled     = "REQUEST_CANCELED"
-	CodeInternal            = "INTERNAL_SERVER_ERROR"
-)
-
-// ErrorPresenter gives every resolver error its path (gqlgen's default) and
-// an extensions.code a client can branch on.
-func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
-	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-	if _, ok := gqlErr.Extensions["code"]; ok {
+// NewErrorPresenter returns gqlgen's error presenter for svc: every
+// resolver error keeps its path (gqlgen's default) and gets the message and
+// extensions.code of the service's classification. Failures that are not
+// the client's (upstream, internal) are logged whole under the request id,
+// since the client-facing message leaves out what only operators need.
+func NewErrorPresenter(svc *eventsvc.Service, log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if _, ok := gqlErr.Extensions["code"]; ok {
+			return gqlErr
+		}
+		f := svc.Failure(err)
+		switch f.Class {
+		case eventsvc.ClassInternal:
+			log.ErrorContext(ctx, "GraphQL resolver failed", "path", gqlErr.Path.String(), "err", err)
+		case eventsvc.ClassInvalidInput, eventsvc.ClassNotFound, eventsvc.ClassCanceled:
+		default:
+			log.WarnContext(ctx, "GraphQL field failed upstream", "path", gqlErr.Path.String(), "class", f.Class.String(), "err", err)
+		}
+		gqlErr.Message = f.Message
+		if gqlErr.Extensions == nil {
+			gqlErr.Extensions = map[string]any{}
+		}
+		gqlErr.Extensions["code"] = f.Code
 		return gqlErr
 	}
-	code := CodeInternal
-	var ue *eventapi.Error
-	switch {
-	case errors.As(err, &ue):
-		code = upstreamCode(ue.Kind)
-	case errors.Is(err, context.Canceled):
-		code = CodeRequestCanceled
-	case errors.Is(err, context.DeadlineExceeded):
-		code = CodeUpstreamTimeout
-	}
-	if gqlErr.Extensions == nil {
-		gqlErr.Extensions = map[string]any{}
-	}
-	gqlErr.Extensions["code"] = code
-	return gqlErr
-}
-
-func upstreamCode(k eventapi.Kind) string {
-	switch k {
-	case eventapi.KindTimeout:
-		return CodeUpstreamTimeout
-	case eventapi.KindBadResponse:
-		return CodeUpstreamBadResponse
-	case eventapi.KindRejected:
-		return CodeUpstreamRejected
-	}
-	return CodeUpstreamUnavailable
 }

@@ -25,7 +25,7 @@ func (r *mutationResolver) AddEvent(ctx context.Context, input model.AddEventInp
 		details = *input.Details
 	}
 	ev, _, err := r.Service.AddEvent(ctx, eventsvc.NewEvent{Name: input.Name, UserID: input.UserID, Details: details}, idempotencyKey)
-	return addEventResult(ev, err)
+	return r.addEventResult(ev, err)
 }
 
 // Users is the resolver for the users field.

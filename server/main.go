@@ -22,16 +22,34 @@ import (
 	"github.com/eventms/gateway/internal/logging"
 )
 
+// settings are the gateway's configuration and, used only when it embeds
+// the simulator, the simulator's own.
+type settings struct {
+	config.Config
+	sim eventsim.Config
+}
+
 func main() {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(2)
 	}
+	var sim eventsim.Config
+	if cfg.EventAPIBaseURL == "" {
+		// After config.FromEnv, so SIM_* variables from .env count too.
+		if sim, err = eventsim.ConfigFromEnv(os.LookupEnv); err != nil {
+			fmt.Fprintln(os.Stderr, "server:", err)
+			os.Exit(2)
+		}
+	}
 	log := logging.New(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, log, nil); err != nil {
+	if err := run(ctx, settings{Config: cfg, sim: sim}, log, nil); err != nil {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
@@ -41,21 +59,21 @@ func main() {
 // still served for SHUTDOWN_DRAIN_DELAY (load balancers need a moment to
 // notice), then the listener closes and in-flight requests get up to
 // SHUTDOWN_TIMEOUT to finish. listening, if set, receives the address.
-func run(ctx context.Context, cfg config.Config, log *slog.Logger, listening func(addr string)) error {
+func run(ctx context.Context, cfg settings, log *slog.Logger, listening func(addr string)) error {
 	baseURL := cfg.EventAPIBaseURL
 	if baseURL == "" {
-		sim, err := eventsim.Start(cfg.Sim, "127.0.0.1:0")
+		sim, err := eventsim.Start(cfg.sim, "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
 		defer sim.Close(context.Background())
 		baseURL = sim.URL
 		log.Info("EVENT_API_BASE_URL not set: using the embedded Event API simulator",
-			"url", sim.URL, "event_delay", cfg.Sim.EventDelay.String(), "network_error_rate", cfg.Sim.NetworkErrorRate,
-			"failure_cycle", cfg.Sim.FailureCycle, "extra_users", cfg.Sim.Users, "events_per_user", cfg.Sim.EventsPerUser)
+			"url", sim.URL, "event_delay", cfg.sim.EventDelay.String(), "network_error_rate", cfg.sim.NetworkErrorRate,
+			"failure_cycle", cfg.sim.FailureCycle, "extra_users", cfg.sim.Users, "events_per_user", cfg.sim.EventsPerUser)
 	}
 
-	gw, err := app.New(cfg, baseURL, log)
+	gw, err := app.New(cfg.Config, baseURL, log)
 	if err != nil {
 		return err
 	}

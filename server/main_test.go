@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/eventms/gateway/internal/config"
+	"github.com/eventms/gateway/internal/eventsim"
 )
 
 // When GATEWAY_TEST_MAIN is set this test binary is the server, so a test can
@@ -28,18 +29,23 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func testConfig(t *testing.T, env map[string]string) config.Config {
+func testConfig(t *testing.T, env map[string]string) settings {
 	t.Helper()
-	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	cfg, err := config.Load(lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cfg
+	sim, err := eventsim.ConfigFromEnv(lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return settings{Config: cfg, sim: sim}
 }
 
 // startRun starts run in the background and returns its address once it
 // listens, the function that asks it to stop, and where its result arrives.
-func startRun(cfg config.Config) (addr string, stop context.CancelFunc, done <-chan error) {
+func startRun(cfg settings) (addr string, stop context.CancelFunc, done <-chan error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	result := make(chan error, 1)

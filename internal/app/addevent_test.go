@@ -366,31 +366,6 @@ func TestRESTAddEventBadInput(t *testing.T) {
 	}
 }
 
-func TestReadYourWritesWithACoalescingWindow(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, func(c *config.Config) { c.UpstreamCoalesceWindow = time.Hour })
-	userEvents := func() []string {
-		var got struct {
-			User struct{ Events []struct{ ID string } }
-		}
-		mustUnmarshal(t, g.query(t, `{ user(id: "2") { events { id } } }`, nil).Data, &got)
-		var ids []string
-		for _, e := range got.User.Events {
-			ids = append(ids, e.ID)
-		}
-		return ids
-	}
-	before := userEvents()
-	userEvents()
-	if n := g.sim.Count(eventsim.RouteGetUserByID); n != 1 {
-		t.Fatalf("%d user lookups for two reads within the window, want 1", n)
-	}
-	added := g.addEvent(t, map[string]any{"name": "Fresh", "userId": "2"}, nil)
-	after := userEvents()
-	if len(after) != len(before)+1 || after[len(after)-1] != added.Event.ID {
-		t.Errorf("after addEvent: %v, want %v plus %s", after, before, added.Event.ID)
-	}
-}
-
 func TestUpstreamRetryAfterIsPassedOn(t *testing.T) {
 	sim := eventsim.New(eventsim.Config{})
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

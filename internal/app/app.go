@@ -15,6 +15,7 @@ import (
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/gqlhttp"
 	"github.com/eventms/gateway/internal/health"
 	"github.com/eventms/gateway/internal/ide"
 	"github.com/eventms/gateway/internal/idempotency"
@@ -65,8 +66,6 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 			Max:        cfg.UpstreamRetryMax,
 		},
 		MaxConcurrency: cfg.UpstreamMaxConcurrency,
-		CoalesceWindow: cfg.UpstreamCoalesceWindow,
-		Now:            o.now,
 		Hooks:          eventapi.Hooks{Call: m.UpstreamCall, Retry: m.UpstreamRetry, Shared: m.UpstreamShared},
 	})
 	if err != nil {
@@ -88,10 +87,10 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
-	svc := eventsvc.New(api, log, eventsvc.Options{
-		Loaders:     loader.Options{Wait: cfg.LoaderBatchWait, BatchSize: m.LoaderBatch},
-		Breaker:     br,
-		Idempotency: idempotency.NewGuard[eventsvc.AddedEvent](store, cfg.IdempotencyTTL),
+	svc := eventsvc.New(api, br, idempotency.NewGuard[eventsvc.AddedEvent](store, cfg.IdempotencyTTL), log, eventsvc.Options{
+		Loaders:           loader.Options{Wait: cfg.LoaderBatchWait, BatchSize: m.LoaderBatch},
+		DetailedErrors:    cfg.DetailedErrors,
+		WriteCheckRetries: cfg.UpstreamWriteCheckRetries,
 	})
 	checker := health.New(api.Ping, func() string { return br.State().String() },
 		cfg.ReadyCheckInterval, cfg.UpstreamTimeout, o.now)
@@ -99,7 +98,7 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 	mux := http.NewServeMux()
 	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, middleware.Route(pattern, h)) }
 
-	gql := withLoaders(svc, newGraphQL(cfg, svc, log, m))
+	gql := gqlhttp.CheckRequest(gqlhttp.NormalizeErrors(withLoaders(svc, newGraphQL(cfg, svc, log, m))))
 	if cfg.CSRFPrevention {
 		gql = middleware.GraphQLCSRF(gql)
 	}
@@ -108,20 +107,14 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 		handle("GET /{$}", ide.Page("Event Management System", "/graphql"))
 		handle("GET "+ide.AssetPrefix, ide.Assets())
 	}
-	restRoutes := rest.New(svc, log)
-	for _, p := range restRoutes.Routes() {
-		var h http.Handler = restRoutes
-		if p == rest.AddEventRoute {
-			h = middleware.RequireJSON(h)
-		}
-		handle(p, withLoaders(svc, h))
-	}
+	rest.New(svc, log).Register(muxFunc(func(p string, h http.Handler) { handle(p, withLoaders(svc, h)) }))
 	handle("GET /healthz", http.HandlerFunc(checker.Live))
 	handle("GET /readyz", http.HandlerFunc(checker.Ready))
 	handle("GET /metrics", m.Handler())
 
 	var h http.Handler = middleware.Deadline(cfg.RequestTimeout, mux)
 	h = middleware.Limits(cfg.MaxBodyBytes, cfg.MaxURLQueryBytes, h)
+	h = middleware.CleanPath(h)
 	if len(cfg.CORSAllowedOrigins) > 0 {
 		h = cors.New(cors.Options{
 			AllowedOrigins: cfg.CORSAllowedOrigins,
@@ -138,6 +131,11 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 
 // Close releases the upstream client's connections and ends its calls.
 func (a *App) Close() { a.api.Close() }
+
+// muxFunc mounts a route by calling itself.
+type muxFunc func(pattern string, h http.Handler)
+
+func (f muxFunc) Handle(pattern string, h http.Handler) { f(pattern, h) }
 
 // withLoaders gives every request its own dataloaders, so batching and
 // caching never leak between requests.

@@ -18,6 +18,7 @@ import (
 	"github.com/eventms/gateway/graph"
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/gqlhttp"
 	"github.com/eventms/gateway/internal/gqllimit"
 	"github.com/eventms/gateway/internal/logging"
 	"github.com/eventms/gateway/internal/metrics"
@@ -32,19 +33,20 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *m
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.SetErrorPresenter(graph.ErrorPresenter)
+	srv.SetErrorPresenter(graph.NewErrorPresenter(svc, log))
 	srv.SetDisableSuggestion(!cfg.FieldSuggestions)
 	srv.SetParserTokenLimit(cfg.MaxQueryTokens)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
 		return &gqlerror.Error{
 			Message:    fmt.Sprintf("internal server error (request id %s)", logging.RequestID(ctx)),
-			Extensions: map[string]any{"code": graph.CodeInternal},
+			Extensions: map[string]any{"code": eventsvc.CodeInternal},
 		}
 	})
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	srv.Use(gqlhttp.NoIntrospection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
 	// Shape first: "too deep" says more than the complexity that follows from it.
 	srv.Use(gqllimit.Shape{MaxDepth: cfg.MaxQueryDepth, MaxAliases: cfg.MaxQueryAliases})

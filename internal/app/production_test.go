@@ -138,13 +138,13 @@ func TestHostileInput(t *testing.T) {
 	}{
 		{"depth", gqlBody(deep), 200, "QUERY_TOO_DEEP"},
 		{"aliases", gqlBody(aliases), 200, "TOO_MANY_ALIASES"},
-		{"tokens", gqlBody(tokens), 422, "exceeded token limit"},
+		{"tokens", gqlBody(tokens), 200, "exceeded token limit"},
 		{"complexity", gqlBody(complex), 200, "COMPLEXITY_LIMIT_EXCEEDED"},
-		{"malformed JSON", `{"query": "{ users { id } }"`, 400, "json request body could not be decoded"},
-		{"wrong type", `{"query": 42}`, 400, "json request body could not be decoded"},
-		{"syntax error", gqlBody("{ users { id "), 422, "GRAPHQL_PARSE_FAILED"},
-		{"unknown field", gqlBody("{ users { age } }"), 422, "GRAPHQL_VALIDATION_FAILED"},
-		{"wrong variable type", `{"query":"query($id: ID!) { user(id: $id) { id } }","variables":{"id":{"x":1}}}`, 422, "GRAPHQL_VALIDATION_FAILED"},
+		{"malformed JSON", `{"query": "{ users { id } }"`, 400, "BAD_REQUEST"},
+		{"wrong type", `{"query": 42}`, 400, "query: must be a string, got a number"},
+		{"syntax error", gqlBody("{ users { id "), 200, "GRAPHQL_PARSE_FAILED"},
+		{"unknown field", gqlBody("{ users { age } }"), 200, "GRAPHQL_VALIDATION_FAILED"},
+		{"wrong variable type", `{"query":"query($id: ID!) { user(id: $id) { id } }","variables":{"id":{"x":1}}}`, 200, "GRAPHQL_VALIDATION_FAILED"},
 	}
 	for _, tt := range tests {
 		resp, body := do(t, "POST", g.url+"/graphql", "application/json", tt.body, nil)
@@ -259,7 +259,7 @@ func TestProductionDefaults(t *testing.T) {
 	})
 	dev := newGateway(t, eventsim.Config{}, nil)
 
-	if _, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody("{ __schema { types { name } } }"), nil); !strings.Contains(body, "introspection disabled") {
+	if _, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody("{ __schema { types { name } } }"), nil); !strings.Contains(body, `"code":"INTROSPECTION_DISABLED"`) || strings.Contains(body, `"data"`) {
 		t.Errorf("production introspection: %.200s", body)
 	}
 	if resp, _ := do(t, "GET", g.url+"/", "", "", nil); resp.StatusCode != 404 {

@@ -8,11 +8,10 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/joho/godotenv"
-
-	"github.com/eventms/gateway/internal/eventsim"
 )
 
 // Config is the whole configuration of the gateway.
@@ -29,8 +28,9 @@ type Config struct {
 	UpstreamRetryBase      time.Duration
 	UpstreamRetryMax       time.Duration
 	UpstreamMaxConcurrency int
-	UpstreamCoalesceWindow time.Duration
-	LoaderBatchWait        time.Duration
+	// UpstreamWriteCheckRetries bounds the retries of reads a write depends on.
+	UpstreamWriteCheckRetries int
+	LoaderBatchWait           time.Duration
 
 	BreakerFailureThreshold int
 	BreakerFailureWindow    time.Duration
@@ -66,13 +66,13 @@ type Config struct {
 	CSRFPrevention     bool
 	APQCacheSize       int
 	CORSAllowedOrigins []string
+	// DetailedErrors puts upstream error texts (hosts, URLs) in client messages.
+	DetailedErrors bool
 
 	ReadyCheckInterval time.Duration
 
-	// Sim configures the embedded simulator, used when EventAPIBaseURL is empty.
-	Sim eventsim.Config
-	// SimPort is where `go run ./cmd/eventsim` listens (the simulator alone).
-	SimPort int
+	// Warnings are problems worth logging that do not stop the start.
+	Warnings []string
 }
 
 // FromEnv reads the configuration from the process environment, after
@@ -92,32 +92,53 @@ func pick[T any](cond bool, yes, no T) T {
 	return no
 }
 
+// environment reads APP_ENV, or NODE_ENV, which callers migrating from the
+// original Node service set: it is honoured as an alias so that such a
+// caller never gets development defaults (the simulator, GraphiQL, open
+// CORS) in production. APP_ENV wins when both are set; a disagreement is
+// returned as a warning to log.
+func environment(r *reader) (env, warning string) {
+	nodeEnv, hasNode := r.raw("NODE_ENV")
+	if _, hasApp := r.raw("APP_ENV"); hasApp || !hasNode {
+		env = r.oneOf("APP_ENV", "development", "development", "production")
+		if hasNode && !strings.EqualFold(nodeEnv, env) {
+			warning = fmt.Sprintf("APP_ENV=%s and NODE_ENV=%s disagree: using APP_ENV", env, nodeEnv)
+		}
+		return env, warning
+	}
+	// NODE_ENV's other common value, test, is development here.
+	if strings.EqualFold(nodeEnv, "test") {
+		return "development", ""
+	}
+	return r.oneOf("NODE_ENV", "development", "development", "production"), ""
+}
+
 // Load reads the configuration through lookup and reports every invalid
 // variable, naming it and the accepted form.
 func Load(lookup func(string) (string, bool)) (Config, error) {
 	r := &reader{lookup: lookup}
-	env := r.oneOf("APP_ENV", "development", "development", "production")
+	env, warning := environment(r)
 	prod := env == "production"
 	c := Config{
-		Env:                     env,
-		Port:                    r.integer("PORT", 3000, 0, 65535),
-		EventAPIBaseURL:         r.str("EVENT_API_BASE_URL", ""),
-		UpstreamTimeout:         r.duration("UPSTREAM_TIMEOUT", 2*time.Second, time.Millisecond, 5*time.Minute),
-		UpstreamMaxRetries:      r.integer("UPSTREAM_MAX_RETRIES", 3, 0, 10),
-		UpstreamRetryBase:       r.duration("UPSTREAM_RETRY_BASE", 50*time.Millisecond, 0, time.Minute),
-		UpstreamRetryMax:        r.duration("UPSTREAM_RETRY_MAX", time.Second, 0, 5*time.Minute),
-		UpstreamMaxConcurrency:  r.integer("UPSTREAM_MAX_CONCURRENCY", 128, 1, 100000),
-		UpstreamCoalesceWindow:  r.duration("UPSTREAM_COALESCE_WINDOW", 0, 0, 10*time.Second),
-		LoaderBatchWait:         r.duration("LOADER_BATCH_WAIT", 0, 0, time.Second),
-		BreakerFailureThreshold: r.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 3, 1, 1000),
-		BreakerFailureWindow:    r.millis("CIRCUIT_BREAKER_FAILURE_WINDOW_MS", 30*time.Second, time.Millisecond, 24*time.Hour),
-		BreakerResetTimeout:     r.millis("CIRCUIT_BREAKER_RESET_TIMEOUT_MS", 10*time.Second, time.Millisecond, 24*time.Hour),
-		BreakerMaxResetTimeout:  r.millis("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT_MS", 60*time.Second, time.Millisecond, 24*time.Hour),
-		BreakerJitter:           r.float("CIRCUIT_BREAKER_JITTER", 0.1, 0, 1),
-		IdempotencyTTL:          r.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
-		IdempotencyMaxKeys:      r.integer("IDEMPOTENCY_MAX_KEYS", 100000, 1, 10000000),
-		LogLevel:                r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		LogFormat:               r.oneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),
+		Env:                       env,
+		Port:                      r.integer("PORT", 3000, 0, 65535),
+		EventAPIBaseURL:           r.str("EVENT_API_BASE_URL", ""),
+		UpstreamTimeout:           r.duration("UPSTREAM_TIMEOUT", 2*time.Second, time.Millisecond, 5*time.Minute),
+		UpstreamMaxRetries:        r.integer("UPSTREAM_MAX_RETRIES", 3, 0, 10),
+		UpstreamRetryBase:         r.duration("UPSTREAM_RETRY_BASE", 50*time.Millisecond, 0, time.Minute),
+		UpstreamRetryMax:          r.duration("UPSTREAM_RETRY_MAX", time.Second, 0, 5*time.Minute),
+		UpstreamMaxConcurrency:    r.integer("UPSTREAM_MAX_CONCURRENCY", 128, 1, 100000),
+		UpstreamWriteCheckRetries: r.integer("UPSTREAM_WRITE_CHECK_RETRIES", 1, 0, 10),
+		LoaderBatchWait:           r.duration("LOADER_BATCH_WAIT", 0, 0, time.Second),
+		BreakerFailureThreshold:   r.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 3, 1, 1000),
+		BreakerFailureWindow:      r.millis("CIRCUIT_BREAKER_FAILURE_WINDOW_MS", 30*time.Second, time.Millisecond, 24*time.Hour),
+		BreakerResetTimeout:       r.millis("CIRCUIT_BREAKER_RESET_TIMEOUT_MS", 10*time.Second, time.Millisecond, 24*time.Hour),
+		BreakerMaxResetTimeout:    r.millis("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT_MS", 60*time.Second, time.Millisecond, 24*time.Hour),
+		BreakerJitter:             r.float("CIRCUIT_BREAKER_JITTER", 0.1, 0, 1),
+		IdempotencyTTL:            r.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
+		IdempotencyMaxKeys:        r.integer("IDEMPOTENCY_MAX_KEYS", 100000, 1, 10000000),
+		LogLevel:                  r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		LogFormat:                 r.oneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),
 
 		ReadHeaderTimeout:  r.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Millisecond, time.Hour),
 		ReadTimeout:        r.duration("HTTP_READ_TIMEOUT", 15*time.Second, time.Millisecond, time.Hour),
@@ -140,17 +161,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		APQCacheSize:       r.integer("APQ_CACHE_SIZE", 1000, 1, 10000000),
 		CORSAllowedOrigins: r.list("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")),
 		ReadyCheckInterval: r.duration("READY_CHECK_INTERVAL", 2*time.Second, 0, time.Hour),
+		DetailedErrors:     r.boolean("DETAILED_ERRORS", !prod),
 	}
-	sim := eventsim.Defaults()
-	c.Sim = eventsim.Config{
-		EventDelay:       r.duration("SIM_EVENT_DELAY", sim.EventDelay, 0, time.Minute),
-		NetworkErrorRate: r.float("SIM_NETWORK_ERROR_RATE", sim.NetworkErrorRate, 0, 1),
-		FailureCycle:     r.boolean("SIM_FAILURE_CYCLE", sim.FailureCycle),
-		FailureDelay:     sim.FailureDelay,
-		Users:            r.integer("SIM_USERS", 0, 0, 100000),
-		EventsPerUser:    r.integer("SIM_EVENTS_PER_USER", 0, 0, 100000),
+	if warning != "" {
+		c.Warnings = append(c.Warnings, warning)
 	}
-	c.SimPort = r.integer("SIM_PORT", 4000, 0, 65535)
 	if prod && c.EventAPIBaseURL == "" {
 		// A production gateway that forgot its upstream must not quietly
 		// serve the simulator's made-up data.

@@ -17,20 +17,20 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Port != 3000 || c.UpstreamMaxConcurrency != 128 || c.UpstreamTimeout != 2*time.Second ||
-		c.Sim.EventDelay != 500*time.Millisecond || c.Sim.NetworkErrorRate != 0.05 || !c.Sim.FailureCycle {
+		c.UpstreamWriteCheckRetries != 1 || !c.DetailedErrors || len(c.Warnings) != 0 {
 		t.Errorf("defaults: %+v", c)
 	}
 }
 
 func TestValidValues(t *testing.T) {
 	c, err := Load(env(map[string]string{
-		"PORT": "8080", "SIM_FAILURE_CYCLE": "off", "SIM_EVENT_DELAY": "0s", "SIM_USERS": "3",
+		"PORT": "8080", "UPSTREAM_WRITE_CHECK_RETRIES": "0", "DETAILED_ERRORS": "off",
 		"EVENT_API_BASE_URL": "http://localhost:4000", "LOG_FORMAT": "JSON",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.Sim.FailureCycle || c.Sim.EventDelay != 0 || c.Sim.Users != 3 || c.LogFormat != "json" {
+	if c.Port != 8080 || c.UpstreamWriteCheckRetries != 0 || c.DetailedErrors || c.LogFormat != "json" {
 		t.Errorf("parsed: %+v", c)
 	}
 }
@@ -41,8 +41,9 @@ func TestInvalidValuesNameTheVariableAndTheForm(t *testing.T) {
 		{"PORT", "70000", "PORT=\"70000\""},
 		{"UPSTREAM_TIMEOUT", "5", "UPSTREAM_TIMEOUT=\"5\": want a Go duration"},
 		{"UPSTREAM_MAX_CONCURRENCY", "0", "UPSTREAM_MAX_CONCURRENCY=\"0\": want an integer from 1"},
-		{"SIM_NETWORK_ERROR_RATE", "5%", "SIM_NETWORK_ERROR_RATE=\"5%\": want a number from 0 to 1"},
-		{"SIM_FAILURE_CYCLE", "maybe", "SIM_FAILURE_CYCLE=\"maybe\": want on or off"},
+		{"CIRCUIT_BREAKER_JITTER", "5%", "CIRCUIT_BREAKER_JITTER=\"5%\": want a number from 0 to 1"},
+		{"CSRF_PREVENTION", "maybe", "CSRF_PREVENTION=\"maybe\": want on or off"},
+		{"NODE_ENV", "staging", "NODE_ENV=\"staging\": want one of development, production"},
 		{"EVENT_API_BASE_URL", "localhost:4000", "EVENT_API_BASE_URL=\"localhost:4000\": want an http:// or https:// URL"},
 		{"LOG_LEVEL", "loud", "LOG_LEVEL=\"loud\": want one of debug, info, warn, error"},
 		{"APP_ENV", "production", "EVENT_API_BASE_URL=\"\": want the Event API's URL when APP_ENV=production"},
@@ -56,8 +57,8 @@ func TestInvalidValuesNameTheVariableAndTheForm(t *testing.T) {
 }
 
 func TestEveryProblemIsReportedAtOnce(t *testing.T) {
-	_, err := Load(env(map[string]string{"PORT": "x", "SIM_USERS": "-1"}))
-	if err == nil || !strings.Contains(err.Error(), "PORT") || !strings.Contains(err.Error(), "SIM_USERS") {
+	_, err := Load(env(map[string]string{"PORT": "x", "IDEMPOTENCY_MAX_KEYS": "-1"}))
+	if err == nil || !strings.Contains(err.Error(), "PORT") || !strings.Contains(err.Error(), "IDEMPOTENCY_MAX_KEYS") {
 		t.Fatalf("err %v, want both variables named", err)
 	}
 }
@@ -84,18 +85,57 @@ func TestAppEnvPicksDefaults(t *testing.T) {
 	}
 }
 
+// Callers migrating from the original Node service set NODE_ENV: it is an
+// alias of APP_ENV, which wins when both are set (and the disagreement is
+// reported as a warning).
+func TestNodeEnvIsAnAliasOfAppEnv(t *testing.T) {
+	const upstream = "http://events.internal"
+	tests := []struct {
+		name        string
+		vars        map[string]string
+		wantEnv     string
+		wantWarning bool
+	}{
+		{"NODE_ENV=production alone", map[string]string{"NODE_ENV": "production"}, "production", false},
+		{"NODE_ENV=test is development", map[string]string{"NODE_ENV": "test"}, "development", false},
+		{"NODE_ENV=development alone", map[string]string{"NODE_ENV": "development"}, "development", false},
+		{"both agree", map[string]string{"NODE_ENV": "production", "APP_ENV": "production"}, "production", false},
+		{"APP_ENV wins", map[string]string{"NODE_ENV": "production", "APP_ENV": "development"}, "development", true},
+		{"APP_ENV wins the other way", map[string]string{"NODE_ENV": "development", "APP_ENV": "production"}, "production", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.vars["EVENT_API_BASE_URL"] = upstream
+			c, err := Load(env(tt.vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Env != tt.wantEnv || (len(c.Warnings) > 0) != tt.wantWarning {
+				t.Errorf("env %q warnings %q; want %q, warning %v", c.Env, c.Warnings, tt.wantEnv, tt.wantWarning)
+			}
+			if prod := c.Env == "production"; prod && (c.IDE || c.Introspection || len(c.CORSAllowedOrigins) != 0 || c.DetailedErrors) {
+				t.Errorf("production by %v still has development defaults: %+v", tt.vars, c)
+			}
+		})
+	}
+	// Production by NODE_ENV refuses to start on the simulator, as APP_ENV does.
+	if _, err := Load(env(map[string]string{"NODE_ENV": "production"})); err == nil || !strings.Contains(err.Error(), "EVENT_API_BASE_URL") {
+		t.Errorf("NODE_ENV=production without an upstream: %v", err)
+	}
+}
+
 func TestDotEnvFile(t *testing.T) {
 	t.Chdir(t.TempDir())
-	if err := os.WriteFile(".env", []byte("PORT=4321\nSIM_USERS=7\n"), 0o600); err != nil {
+	if err := os.WriteFile(".env", []byte("PORT=4321\nAPQ_CACHE_SIZE=7\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("SIM_USERS", "9") // the real environment wins over .env
+	t.Setenv("APQ_CACHE_SIZE", "9") // the real environment wins over .env
 	c, err := FromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 4321 || c.Sim.Users != 9 {
-		t.Errorf("port %d users %d, want 4321 from .env and 9 from the environment", c.Port, c.Sim.Users)
+	if c.Port != 4321 || c.APQCacheSize != 9 {
+		t.Errorf("port %d APQ size %d, want 4321 from .env and 9 from the environment", c.Port, c.APQCacheSize)
 	}
 	if err := os.WriteFile(".env", []byte("this is = not\n'valid"), 0o600); err != nil {
 		t.Fatal(err)

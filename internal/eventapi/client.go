@@ -52,14 +52,7 @@ type Config struct {
 	// MaxConcurrency bounds in-flight upstream calls across the process;
 	// the connection pool is sized to match.
 	MaxConcurrency int
-	// CoalesceWindow, if positive, lets identical GETs share a successful
-	// answer for this long after it arrived, not only while it is in flight.
-	// Reads may then be this much out of date; writes through this client
-	// forget what they change, so a client reads its own writes.
-	CoalesceWindow time.Duration
-	// Now is the clock of the coalescing window [time.Now].
-	Now   func() time.Time
-	Hooks Hooks
+	Hooks          Hooks
 }
 
 // Client calls the Event API. It is safe for concurrent use; make one per
@@ -70,7 +63,6 @@ type Client struct {
 	http    *http.Client
 	sem     *semaphore.Weighted
 	flights singleflight.Group
-	recent  *recentBodies
 	root    context.Context
 	stop    context.CancelFunc
 }
@@ -92,18 +84,14 @@ func New(cfg Config) (*Client, error) {
 	// concurrent lookups every other call would pay a new TCP handshake.
 	tr.MaxIdleConnsPerHost = cfg.MaxConcurrency
 	tr.MaxIdleConns = 2 * cfg.MaxConcurrency
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	root, stop := context.WithCancel(context.Background())
 	return &Client{
-		recent: &recentBodies{window: cfg.CoalesceWindow, now: cfg.Now, m: map[string]recentBody{}},
-		base:   strings.TrimRight(cfg.BaseURL, "/"),
-		cfg:    cfg,
-		http:   &http.Client{Transport: tr},
-		sem:    semaphore.NewWeighted(int64(cfg.MaxConcurrency)),
-		root:   root,
-		stop:   stop,
+		base: strings.TrimRight(cfg.BaseURL, "/"),
+		cfg:  cfg,
+		http: &http.Client{Transport: tr},
+		sem:  semaphore.NewWeighted(int64(cfg.MaxConcurrency)),
+		root: root,
+		stop: stop,
 	}, nil
 }
 
@@ -161,17 +149,44 @@ func (c *Client) Event(ctx context.Context, id string) (*Event, error) {
 }
 
 // AddEvent stores e upstream. It is called exactly once: the upstream has no
-// idempotency, so a blind retry could store the event twice.
+// idempotency, so a blind retry could store the event twice. Only a
+// well-formed success ({"success":true}) is a success: a 2xx with any other
+// body is KindBadResponse, and {"success":false} is KindUnavailable (the
+// upstream says it did not store the event).
 func (c *Client) AddEvent(ctx context.Context, e Event) error {
 	body, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("add event: encode: %w", err)
 	}
-	_, err = c.attempt(ctx, http.MethodPost, RouteAddEvent, "/addEvent", body)
+	answer, err := c.attempt(ctx, http.MethodPost, RouteAddEvent, "/addEvent", body)
 	if err != nil {
 		return c.finalError(ctx, RouteAddEvent, err, 1)
 	}
-	c.recent.forget("/getUserById/"+url.PathEscape(e.UserID), "/getUsers", "/getEvents")
+	return addEventOutcome(answer)
+}
+
+// addEventOutcome checks the body of a 2xx answer to addEvent.
+func addEventOutcome(body []byte) error {
+	var ans struct {
+		Success *bool  `json:"success"`
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}
+	bad := func(why string) error {
+		return &Error{Route: RouteAddEvent, Kind: KindBadResponse, Status: http.StatusOK, Attempts: 1, Err: errors.New(why)}
+	}
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case len(trimmed) == 0 || trimmed[0] != '{':
+		return bad("answer is not a JSON object")
+	case json.Unmarshal(trimmed, &ans) != nil:
+		return bad("answer is not the contract's {\"success\":bool} object")
+	case ans.Success == nil:
+		return bad("answer has no success field")
+	case !*ans.Success:
+		return &Error{Route: RouteAddEvent, Kind: KindUnavailable, Status: http.StatusOK, Attempts: 1,
+			Err: upstreamMessage(body)}
+	}
 	return nil
 }
 
@@ -191,25 +206,21 @@ func (c *Client) getJSON(ctx context.Context, route, path string, out any) error
 	return nil
 }
 
-// get makes identical GETs that are in flight at the same moment (or, with
-// a coalescing window, that arrive within it) share one upstream call. The shared call is detached from the first caller's
+// get makes identical GETs that are in flight at the same moment share one
+// upstream call. The shared call is detached from the first caller's
 // cancellation (one caller leaving must not fail the others) but keeps its
-// deadline, so it ends by then; Close ends it too.
+// deadline, so it ends by then; Close ends it too. Calls with a smaller
+// retry budget (WithMaxRetries) share only among themselves, so a write's
+// check never inherits a read's longer budget, nor a read a write's shorter one.
 func (c *Client) get(ctx context.Context, route, path string) ([]byte, error) {
-	if body, ok := c.recent.get(path); ok {
-		if c.cfg.Hooks.Shared != nil {
-			c.cfg.Hooks.Shared(route)
-		}
-		return body, nil
+	retries, key := c.cfg.Retry.MaxRetries, path
+	if n, ok := ctx.Value(maxRetriesKey{}).(int); ok && n < retries {
+		retries, key = n, path+"\x00retries="+strconv.Itoa(n)
 	}
-	ch := c.flights.DoChan(path, func() (any, error) {
+	ch := c.flights.DoChan(key, func() (any, error) {
 		fctx, cancel := c.detach(ctx)
 		defer cancel()
-		body, err := c.getWithRetry(fctx, route, path)
-		if err == nil {
-			c.recent.put(path, body)
-		}
-		return body, err
+		return c.getWithRetry(fctx, route, path, retries)
 	})
 	select {
 	case r := <-ch:
@@ -235,7 +246,17 @@ func (c *Client) detach(ctx context.Context) (context.Context, context.CancelFun
 	return c.root, func() {}
 }
 
-func (c *Client) getWithRetry(ctx context.Context, route, path string) ([]byte, error) {
+// maxRetriesKey carries a smaller retry budget for the calls made under a context.
+type maxRetriesKey struct{}
+
+// WithMaxRetries returns ctx under which idempotent GETs retry at most n
+// times, if n is below the client's own budget. Writes use it for the reads
+// they depend on, which must leave the write time to happen.
+func WithMaxRetries(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, maxRetriesKey{}, max(n, 0))
+}
+
+func (c *Client) getWithRetry(ctx context.Context, route, path string, maxRetries int) ([]byte, error) {
 	for n := 0; ; n++ {
 		body, err := c.attempt(ctx, http.MethodGet, route, path, nil)
 		if err == nil {
@@ -243,7 +264,7 @@ func (c *Client) getWithRetry(ctx context.Context, route, path string) ([]byte, 
 		}
 		var ae *attemptError
 		retryable := errors.As(err, &ae) && ae.retryable() && ctx.Err() == nil
-		if !retryable || n >= c.cfg.Retry.MaxRetries {
+		if !retryable || n >= maxRetries {
 			return nil, c.finalError(ctx, route, err, n+1)
 		}
 		if c.cfg.Hooks.Retry != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -337,53 +338,7 @@ func BenchmarkUsersDecode(b *testing.B) {
 	}
 }
 
-func TestCoalescingWindow(t *testing.T) {
-	sim, url := simServer(t, eventsim.Config{})
-	now := time.Unix(0, 0)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	c := newClient(t, url, func(c *Config) { c.CoalesceWindow = 50 * time.Millisecond; c.Now = clock })
-	ctx := context.Background()
-	calls := func() int { return sim.Count(eventsim.RouteGetUserByID) }
-
-	mustUser := func() *User {
-		u, err := c.User(ctx, "1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
-	mustUser()
-	advance(49 * time.Millisecond)
-	mustUser()
-	if calls() != 1 {
-		t.Fatalf("%d calls within the window, want 1", calls())
-	}
-	advance(time.Millisecond)
-	mustUser()
-	if calls() != 2 {
-		t.Fatalf("%d calls once the window passed, want 2", calls())
-	}
-	// A write through the client forgets what it changes: read your writes.
-	if err := c.AddEvent(ctx, Event{ID: "new-1", Name: "n", UserID: "1"}); err != nil {
-		t.Fatal(err)
-	}
-	if u := mustUser(); calls() != 3 || u.Events[len(u.Events)-1] != "new-1" {
-		t.Fatalf("after a write: %d calls, events %v; want a fresh read with new-1", calls(), u.Events)
-	}
-	// Failures are never held.
-	sim.FailEvent("event-1", 500, 1)
-	c2 := newClient(t, url, func(c *Config) { c.CoalesceWindow = time.Minute; c.Now = clock; c.Retry.MaxRetries = 0 })
-	if _, err := c2.Event(ctx, "event-1"); err == nil {
-		t.Fatal("injected failure did not fail")
-	}
-	if _, err := c2.Event(ctx, "event-1"); err != nil {
-		t.Fatalf("a failure was held for the window: %v", err)
-	}
-}
-
-func TestNoCoalescingByDefault(t *testing.T) {
+func TestSequentialReadsAreNotHeld(t *testing.T) {
 	sim, url := simServer(t, eventsim.Config{})
 	c := newClient(t, url, nil)
 	for i := 0; i < 3; i++ {
@@ -393,5 +348,93 @@ func TestNoCoalescingByDefault(t *testing.T) {
 	}
 	if n := sim.Count(eventsim.RouteGetUserByID); n != 3 {
 		t.Errorf("%d calls for 3 sequential reads, want 3: nothing is held by default", n)
+	}
+}
+
+// An upstream 2xx is a success only with the contract's body: anything else
+// is typed, so the service neither reports nor remembers a false success.
+func TestAddEventChecksTheAnswer(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		wantKind Kind // 0: success
+	}{
+		{"contract success", `{"success":true}`, 0},
+		{"success with extra fields", `{"success":true,"id":"x"}`, 0},
+		{"broken JSON", `{"success":tru`, KindBadResponse},
+		{"HTML page", `<html><body>OK</body></html>`, KindBadResponse},
+		{"JSON array", `[{"success":true}]`, KindBadResponse},
+		{"empty body", ``, KindBadResponse},
+		{"null", `null`, KindBadResponse},
+		{"success as a string", `{"success":"true"}`, KindBadResponse},
+		{"success as a number", `{"success":1}`, KindBadResponse},
+		{"no success field", `{"ok":true}`, KindBadResponse},
+		{"explicit failure", `{"success":false,"error":"disk full"}`, KindUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			c := newClient(t, srv.URL, nil)
+			err := c.AddEvent(context.Background(), Event{ID: "e1", Name: "n", UserID: "1"})
+			var ue *Error
+			switch {
+			case tt.wantKind == 0 && err != nil:
+				t.Fatalf("err %v, want success", err)
+			case tt.wantKind != 0 && (!errors.As(err, &ue) || ue.Kind != tt.wantKind || ue.Route != RouteAddEvent):
+				t.Fatalf("err %#v, want kind %v on addEvent", err, tt.wantKind)
+			}
+			if calls.Load() != 1 {
+				t.Errorf("%d calls, want 1 (addEvent is never retried)", calls.Load())
+			}
+		})
+	}
+}
+
+// A smaller retry budget under WithMaxRetries is honoured and is not shared
+// with calls that have the full budget.
+func TestWithMaxRetriesBoundsAttempts(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, nil) // 3 retries
+	tests := []struct {
+		budget    int
+		wantCalls int32
+	}{{0, 1}, {1, 2}, {10, 4}}
+	for _, tt := range tests {
+		calls.Store(0)
+		_, err := c.User(WithMaxRetries(context.Background(), tt.budget), "1")
+		var ue *Error
+		if !errors.As(err, &ue) || ue.Kind != KindUnavailable {
+			t.Fatalf("budget %d: err %v, want unavailable", tt.budget, err)
+		}
+		if calls.Load() != tt.wantCalls {
+			t.Errorf("budget %d: %d calls, want %d", tt.budget, calls.Load(), tt.wantCalls)
+		}
+	}
+}
+
+// A client-safe summary never carries the underlying error, which names
+// the upstream's URL.
+func TestSummaryLeavesOutTheUpstreamURL(t *testing.T) {
+	c := newClient(t, "http://127.0.0.1:1", func(c *Config) { c.Retry.MaxRetries = 0 })
+	_, err := c.User(context.Background(), "3")
+	var ue *Error
+	if !errors.As(err, &ue) {
+		t.Fatalf("err %v, want *Error", err)
+	}
+	if !strings.Contains(ue.Error(), "127.0.0.1:1") {
+		t.Errorf("Error() %q lost the detail the log needs", ue.Error())
+	}
+	if s := ue.Summary(); strings.Contains(s, "127.0.0.1") || !strings.Contains(s, "getUserById") {
+		t.Errorf("Summary() %q: want the route, not the host", s)
 	}
 }

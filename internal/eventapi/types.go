@@ -75,13 +75,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := fmt.Sprintf("event API %s: %s", e.Route, e.Kind)
-	if e.Status != 0 {
-		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
-	}
-	if e.Attempts > 1 {
-		msg += fmt.Sprintf(" after %d attempts", e.Attempts)
-	}
+	msg := e.Summary()
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
@@ -89,6 +83,19 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Summary is Error without the underlying error's text, which may name the
+// upstream's host and URL: safe to show a client.
+func (e *Error) Summary() string {
+	msg := fmt.Sprintf("event API %s: %s", e.Route, e.Kind)
+	if e.Status != 0 {
+		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	if e.Attempts > 1 {
+		msg += fmt.Sprintf(" after %d attempts", e.Attempts)
+	}
+	return msg
+}
 
 // Transient reports whether the failure is the upstream's (unavailable or
 // timed out) rather than the request's.

@@ -102,36 +102,35 @@ func (s *Service) AddEvent(ctx context.Context, in NewEvent, key *string) (ev *e
 	return &e, replayed, nil
 }
 
+// MessageCircuitOpen is what a write rejected by the open circuit is told:
+// the original service's text, which existing callers match on.
+const MessageCircuitOpen = "Event service is currently experiencing issues. Please try again later."
+
+// addEvent checks that the user exists and stores the event, both under one
+// breaker permit: the check is part of the write, so when the upstream is
+// down it counts as the write failing, and an open circuit refuses at once
+// without calling the upstream at all.
 func (s *Service) addEvent(ctx context.Context, in NewEvent) (*eventapi.Event, error) {
-	u, err := s.User(ctx, in.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if u == nil {
-		return nil, &InvalidInputError{Field: "userId", Reason: fmt.Sprintf("no user with id %q", in.UserID)}
-	}
 	permit, ok := s.breaker.Allow()
 	if !ok {
-		return nil, &UnavailableError{
-			Message:    "the Event API is failing; the circuit breaker rejects calls until its next probe",
-			State:      permit.State,
-			RetryAfter: permit.RetryAfter,
-		}
+		return nil, &UnavailableError{Message: MessageCircuitOpen, State: permit.State, RetryAfter: permit.RetryAfter}
+	}
+	u, err := s.api.User(eventapi.WithMaxRetries(ctx, s.writeCheckRetries), in.UserID)
+	switch {
+	case errors.Is(err, eventapi.ErrNotFound):
+		s.breaker.Done(permit, breaker.Ignored)
+		return nil, &InvalidInputError{Field: "userId", Reason: fmt.Sprintf("no user with id %q", in.UserID)}
+	case err != nil:
+		return nil, s.writeFailed(permit, failed(err, "add event: check user %q", in.UserID))
+	case u == nil:
+		s.breaker.Done(permit, breaker.Ignored)
+		return nil, &InvalidInputError{Field: "userId", Reason: fmt.Sprintf("no user with id %q", in.UserID)}
 	}
 	e := eventapi.Event{ID: s.newID(), Name: in.Name, UserID: in.UserID, Details: in.Details}
-	err = s.api.AddEvent(ctx, e)
-	var ue *eventapi.Error
-	switch {
-	case err == nil:
-		s.breaker.Done(permit, breaker.Success)
-	case errors.As(err, &ue) && ue.Transient():
-		s.breaker.Done(permit, breaker.Failure)
-		return nil, s.unavailable(ue)
-	default:
-		// A 4xx or the caller leaving says nothing about the upstream's health.
-		s.breaker.Done(permit, breaker.Ignored)
-		return nil, fmt.Errorf("add event for user %q: %w", in.UserID, err)
+	if err := s.api.AddEvent(ctx, e); err != nil {
+		return nil, s.writeFailed(permit, failed(err, "add event for user %q", in.UserID))
 	}
+	s.breaker.Done(permit, breaker.Success)
 	// The request's loaders may hold the user as it was before this event.
 	l := s.loadersFor(ctx)
 	l.Users.Clear(ctx, in.UserID)
@@ -139,25 +138,53 @@ func (s *Service) addEvent(ctx context.Context, in NewEvent) (*eventapi.Event, e
 	return &e, nil
 }
 
+// writeFailed records a failed write (or write check) with the breaker and
+// says what the caller gets: upstream trouble (unavailable, timed out, or
+// an off-contract answer) counts as a failure; unavailability becomes an
+// *UnavailableError; a 4xx or the caller leaving says nothing about the
+// upstream's health and is ignored.
+func (s *Service) writeFailed(permit breaker.Permit, err error) error {
+	var ue *eventapi.Error
+	switch {
+	case errors.As(err, &ue) && ue.Transient():
+		s.breaker.Done(permit, breaker.Failure)
+		return s.unavailable(ue, err)
+	case errors.As(err, &ue) && ue.Kind == eventapi.KindBadResponse:
+		s.breaker.Done(permit, breaker.Failure)
+		return err
+	}
+	s.breaker.Done(permit, breaker.Ignored)
+	return err
+}
+
 // unavailable describes a transient upstream failure, with the breaker's
 // state after it was recorded: the failure that opens the circuit tells the
 // client to wait for the probe, not to retry in a second.
-func (s *Service) unavailable(ue *eventapi.Error) *UnavailableError {
+func (s *Service) unavailable(ue *eventapi.Error, err error) *UnavailableError {
 	state, wait := s.breaker.Status()
 	if state == breaker.Closed {
 		wait = ue.RetryAfter
 	}
 	msg := "Event API is experiencing high load"
-	if ue.Kind == eventapi.KindTimeout {
+	switch {
+	case ue.Kind == eventapi.KindTimeout:
 		msg = "Event API did not answer in time"
+	case ue.Status == 0:
+		msg = "Event API is unreachable"
 	}
-	return &UnavailableError{Message: msg, State: state, RetryAfter: max(wait, time.Second), Err: ue}
+	return &UnavailableError{Message: msg, State: state, RetryAfter: max(wait, time.Second), Err: err}
 }
 
 func validate(in NewEvent) (NewEvent, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	in.UserID = strings.TrimSpace(in.UserID)
 	switch {
+	case !utf8.ValidString(in.Name):
+		return in, &InvalidInputError{Field: "name", Reason: "must be valid UTF-8"}
+	case !utf8.ValidString(in.Details):
+		return in, &InvalidInputError{Field: "details", Reason: "must be valid UTF-8"}
+	case !utf8.ValidString(in.UserID):
+		return in, &InvalidInputError{Field: "userId", Reason: "must be valid UTF-8"}
 	case in.Name == "":
 		return in, &InvalidInputError{Field: "name", Reason: "must not be empty"}
 	case utf8.RuneCountInString(in.Name) > MaxNameLen:

@@ -18,15 +18,19 @@ import (
 
 // fakeAPI is an Upstream whose addEvent answers are scripted.
 type fakeAPI struct {
-	mu     sync.Mutex
-	users  map[string]*eventapi.User
-	addErr error // returned by every AddEvent
-	added  []eventapi.Event
+	mu      sync.Mutex
+	users   map[string]*eventapi.User
+	addErr  error // returned by every AddEvent
+	userErr error // returned by every User
+	added   []eventapi.Event
 }
 
 func (f *fakeAPI) User(_ context.Context, id string) (*eventapi.User, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.userErr != nil {
+		return nil, f.userErr
+	}
 	if u, ok := f.users[id]; ok {
 		c := *u
 		return &c, nil
@@ -67,10 +71,8 @@ func newTestService(t *testing.T, api *fakeAPI) (*Service, *breaker.Breaker, *cl
 		t.Fatal(err)
 	}
 	n := 0
-	svc := New(api, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{
-		Breaker:     br,
-		Idempotency: idempotency.NewGuard(store, time.Hour),
-		NewID:       func() string { n++; return fmt.Sprintf("event-t%d", n) },
+	svc := New(api, br, idempotency.NewGuard(store, time.Hour), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{
+		NewID: func() string { n++; return fmt.Sprintf("event-t%d", n) },
 	})
 	return svc, br, clk
 }
@@ -92,6 +94,9 @@ func TestValidation(t *testing.T) {
 		{"empty user id", NewEvent{Name: "n", UserID: " "}, "userId"},
 		{"oversize user id", NewEvent{Name: "n", UserID: strings.Repeat("9", 101)}, "userId"},
 		{"unknown user", NewEvent{Name: "n", UserID: "404"}, "userId"},
+		{"name not UTF-8", NewEvent{Name: "caf\xe9", UserID: "1"}, "name"},
+		{"details not UTF-8", NewEvent{Name: "n", UserID: "1", Details: "\xff"}, "details"},
+		{"user id not UTF-8", NewEvent{Name: "n", UserID: "\xc3"}, "userId"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,6 +134,8 @@ func TestUpstreamFailuresAndTheBreaker(t *testing.T) {
 		{"dropped connection", &eventapi.Error{Kind: eventapi.KindUnavailable}, true, breaker.Open},
 		{"timeout", &eventapi.Error{Kind: eventapi.KindTimeout}, true, breaker.Open},
 		{"4xx is the request's fault", &eventapi.Error{Kind: eventapi.KindRejected, Status: 400}, false, breaker.Closed},
+		{"off-contract 2xx is upstream trouble", &eventapi.Error{Kind: eventapi.KindBadResponse, Status: 200}, false, breaker.Open},
+		{"2xx saying success:false", &eventapi.Error{Kind: eventapi.KindUnavailable, Status: 200}, true, breaker.Open},
 		{"caller cancelled", fmt.Errorf("event API addEvent: %w", context.Canceled), false, breaker.Closed},
 	}
 	for _, tt := range tests {
@@ -259,5 +266,106 @@ func TestEventIDsAreUnique(t *testing.T) {
 			t.Fatalf("id %q is malformed or repeated", id)
 		}
 		seen[id] = true
+	}
+}
+
+// The user check is part of the write: when it cannot be made, addEvent is
+// unavailable (not a generic error), the breaker counts it, and nothing is
+// written or remembered.
+func TestUserCheckFailureIsUnavailability(t *testing.T) {
+	tests := []struct {
+		name            string
+		err             error
+		wantUnavailable bool
+		wantMessage     string
+	}{
+		{"connection refused", &eventapi.Error{Route: "getUserById", Kind: eventapi.KindUnavailable, Attempts: 2,
+			Err: errors.New(`Get "http://10.0.0.7:4000/getUserById/1": dial tcp: connection refused`)}, true, "unreachable"},
+		{"hanging", &eventapi.Error{Route: "getUserById", Kind: eventapi.KindTimeout}, true, "did not answer in time"},
+		{"503", &eventapi.Error{Route: "getUserById", Kind: eventapi.KindUnavailable, Status: 503}, true, "high load"},
+		{"off-contract", &eventapi.Error{Route: "getUserById", Kind: eventapi.KindBadResponse, Status: 200}, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &fakeAPI{userErr: tt.err}
+			svc, br, _ := newTestService(t, api)
+			key := "k"
+			for i := 0; i < 3; i++ {
+				_, _, err := svc.AddEvent(context.Background(), NewEvent{Name: "n", UserID: "1"}, &key)
+				var ue *UnavailableError
+				if errors.As(err, &ue) != tt.wantUnavailable {
+					t.Fatalf("call %d: %v; want UnavailableError %v", i+1, err, tt.wantUnavailable)
+				}
+				if ue != nil && i == 0 && !strings.Contains(ue.Message, tt.wantMessage) {
+					t.Errorf("message %q; want it to say %q", ue.Message, tt.wantMessage)
+				}
+			}
+			if state, _ := br.Status(); state != breaker.Open {
+				t.Errorf("breaker %s after three failed checks; want OPEN", state)
+			}
+			if api.calls() != 0 {
+				t.Errorf("%d writes after failed checks; want 0", api.calls())
+			}
+			api.mu.Lock()
+			api.userErr = nil
+			api.mu.Unlock()
+			// Once open, a write is refused with the original service's text.
+			_, _, err := svc.AddEvent(context.Background(), NewEvent{Name: "n", UserID: "1"}, &key)
+			var ue *UnavailableError
+			if !errors.As(err, &ue) || ue.Message != MessageCircuitOpen {
+				t.Errorf("while open: %v; want %q", err, MessageCircuitOpen)
+			}
+		})
+	}
+}
+
+// One classification for both front doors: class, code, status, and a
+// message that never carries the upstream's host unless asked to.
+func TestFailureClassification(t *testing.T) {
+	leak := errors.New(`Get "http://10.1.2.3:4000/getUserById/3": dial tcp 10.1.2.3:4000: connect: connection refused`)
+	upstream := func(k eventapi.Kind, status int) error {
+		return failed(&eventapi.Error{Route: "getUserById", Kind: k, Status: status, Attempts: 4, Err: leak}, "get user %q", "3")
+	}
+	tests := []struct {
+		name       string
+		err        error
+		wantClass  Class
+		wantCode   string
+		wantStatus int
+		wantMsg    string
+	}{
+		{"invalid input", &InvalidInputError{Field: "name", Reason: "must not be empty"}, ClassInvalidInput, "BAD_USER_INPUT", 400, "name: must not be empty"},
+		{"unknown user", fmt.Errorf("events of user %q: %w", "9", ErrUserNotFound), ClassNotFound, "NOT_FOUND", 404, `events of user "9": user not found`},
+		{"unavailable", upstream(eventapi.KindUnavailable, 0), ClassUnavailable, "UPSTREAM_UNAVAILABLE", 502, `get user "3": event API getUserById: unavailable after 4 attempts`},
+		{"timeout", upstream(eventapi.KindTimeout, 0), ClassTimeout, "UPSTREAM_TIMEOUT", 504, `get user "3": event API getUserById: timeout after 4 attempts`},
+		{"bad response", upstream(eventapi.KindBadResponse, 200), ClassBadResponse, "UPSTREAM_BAD_RESPONSE", 502, `get user "3": event API getUserById: bad response (HTTP 200) after 4 attempts`},
+		{"rejected", upstream(eventapi.KindRejected, 400), ClassRejected, "UPSTREAM_REJECTED", 502, `get user "3": event API getUserById: rejected (HTTP 400) after 4 attempts`},
+		{"write unavailable", &UnavailableError{Message: MessageCircuitOpen, State: breaker.Open, RetryAfter: 1500 * time.Millisecond},
+			ClassWriteUnavailable, "SERVICE_UNAVAILABLE", 503, MessageCircuitOpen},
+		{"request deadline", failed(context.DeadlineExceeded, "list users"), ClassTimeout, "UPSTREAM_TIMEOUT", 504, "list users: Event API timed out"},
+		{"caller left", context.Canceled, ClassCanceled, "REQUEST_CANCELED", 499, "request canceled"},
+		{"a bug", errors.New("nil map at 0x1234"), ClassInternal, "INTERNAL_SERVER_ERROR", 500, "internal server error"},
+	}
+	svc, _, _ := newTestService(t, &fakeAPI{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := svc.Failure(tt.err)
+			if f.Class != tt.wantClass || f.Code != tt.wantCode || f.Status != tt.wantStatus || f.Message != tt.wantMsg {
+				t.Errorf("Failure = %+v; want class %s code %s status %d message %q", f, tt.wantClass, tt.wantCode, tt.wantStatus, tt.wantMsg)
+			}
+			if strings.Contains(f.Message, "10.1.2.3") {
+				t.Errorf("message %q names the upstream host", f.Message)
+			}
+		})
+	}
+	if f := svc.Failure(tests[1].err); f.RetryAfter != 0 {
+		t.Errorf("not-found carries a retryAfter %d", f.RetryAfter)
+	}
+	if f := svc.Failure(tests[6].err); f.RetryAfter != 2 || f.Circuit != "OPEN" {
+		t.Errorf("write unavailable: retryAfter %d circuit %s; want 2, OPEN", f.RetryAfter, f.Circuit)
+	}
+	detailed := New(&fakeAPI{}, nil, nil, nil, Options{DetailedErrors: true})
+	if f := detailed.Failure(tests[2].err); !strings.Contains(f.Message, "connection refused") {
+		t.Errorf("detailed errors: %q; want the upstream's own text", f.Message)
 	}
 }

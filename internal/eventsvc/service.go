@@ -26,38 +26,43 @@ type Upstream interface {
 	AddEvent(ctx context.Context, e eventapi.Event) error
 }
 
-// Options are the service's collaborators and settings.
+// Options are the service's settings; the zero value is usable.
 type Options struct {
+	// Loaders tunes the per-request dataloaders.
 	Loaders loader.Options
-	// Breaker guards addEvent.
-	Breaker *breaker.Breaker
-	// Idempotency remembers addEvent successes by key.
-	Idempotency *idempotency.Guard[AddedEvent]
 	// NewID returns a new event id [a UUIDv7 with an "event-" prefix].
 	NewID func() string
+	// DetailedErrors puts the upstream's own error text (which names its
+	// host) in client-facing messages [false: operation and class only].
+	DetailedErrors bool
+	// WriteCheckRetries bounds the retries of the reads a write depends on
+	// (addEvent's user check) [0: one attempt]. It is smaller than a read's
+	// budget so that the check cannot spend the request's whole deadline
+	// before the write gets its chance.
+	WriteCheckRetries int
 }
 
 // Service answers reads and writes for both front doors.
 type Service struct {
-	api         Upstream
-	log         *slog.Logger
-	loaders     loader.Options
-	breaker     *breaker.Breaker
-	idempotency *idempotency.Guard[AddedEvent]
-	newID       func() string
+	api               Upstream
+	log               *slog.Logger
+	loaders           loader.Options
+	breaker           *breaker.Breaker
+	idempotency       *idempotency.Guard[AddedEvent]
+	newID             func() string
+	detailedErrors    bool
+	writeCheckRetries int
 }
 
-// New returns a Service over api.
-func New(api Upstream, log *slog.Logger, opt Options) *Service {
+// New returns a Service over api. br guards addEvent; idem remembers
+// addEvent successes by idempotency key.
+func New(api Upstream, br *breaker.Breaker, idem *idempotency.Guard[AddedEvent], log *slog.Logger, opt Options) *Service {
 	if opt.NewID == nil {
 		opt.NewID = newEventID
 	}
-	return &Service{api: api, log: log, loaders: opt.Loaders, breaker: opt.Breaker,
-		idempotency: opt.Idempotency, newID: opt.NewID}
+	return &Service{api: api, log: log, loaders: opt.Loaders, breaker: br, idempotency: idem,
+		newID: opt.NewID, detailedErrors: opt.DetailedErrors, writeCheckRetries: opt.WriteCheckRetries}
 }
-
-// Breaker returns the circuit breaker guarding writes (for health and metrics).
-func (s *Service) Breaker() *breaker.Breaker { return s.breaker }
 
 // WithLoaders returns ctx with fresh per-request loaders; call it once per
 // incoming request.
@@ -78,7 +83,7 @@ func (s *Service) loadersFor(ctx context.Context) *loader.Loaders {
 func (s *Service) Users(ctx context.Context) ([]*eventapi.User, error) {
 	us, err := s.api.Users(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+		return nil, failed(err, "list users")
 	}
 	l := s.loadersFor(ctx)
 	out := make([]*eventapi.User, len(us))
@@ -93,7 +98,7 @@ func (s *Service) Users(ctx context.Context) ([]*eventapi.User, error) {
 func (s *Service) User(ctx context.Context, id string) (*eventapi.User, error) {
 	u, err := s.loadersFor(ctx).Users.Load(ctx, id)()
 	if err != nil {
-		return nil, fmt.Errorf("get user %q: %w", id, err)
+		return nil, failed(err, "get user %q", id)
 	}
 	return u, nil
 }
@@ -102,7 +107,7 @@ func (s *Service) User(ctx context.Context, id string) (*eventapi.User, error) {
 func (s *Service) Events(ctx context.Context) ([]*eventapi.Event, error) {
 	es, err := s.api.Events(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
+		return nil, failed(err, "list events")
 	}
 	l := s.loadersFor(ctx)
 	out := make([]*eventapi.Event, len(es))
@@ -117,7 +122,7 @@ func (s *Service) Events(ctx context.Context) ([]*eventapi.Event, error) {
 func (s *Service) Event(ctx context.Context, id string) (*eventapi.Event, error) {
 	e, err := s.loadersFor(ctx).Events.Load(ctx, id)()
 	if err != nil {
-		return nil, fmt.Errorf("get event %q: %w", id, err)
+		return nil, failed(err, "get event %q", id)
 	}
 	return e, nil
 }
@@ -133,7 +138,7 @@ func (s *Service) EventsOf(ctx context.Context, u *eventapi.User) ([]*eventapi.E
 	got, errs := loader.LoadAll(ctx, s.loadersFor(ctx).Events, u.Events)
 	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("events of user %q: get event %q: %w", u.ID, u.Events[i], err)
+			return nil, failed(err, "events of user %q: get event %q", u.ID, u.Events[i])
 		}
 	}
 	out := make([]*eventapi.Event, 0, len(got))

@@ -8,7 +8,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"path"
+	"strings"
 	"time"
+
+	"github.com/eventms/gateway/internal/httpjson"
 )
 
 // Limits rejects oversize requests before any handler reads them: a body
@@ -18,7 +22,7 @@ import (
 func Limits(maxBody int64, maxQuery int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.URL.RawQuery) > maxQuery {
-			writeError(w, http.StatusRequestURITooLong, "URI too long",
+			httpjson.Error(w, http.StatusRequestURITooLong, "URI too long",
 				fmt.Sprintf("query string: must be at most %d bytes (send large queries with POST)", maxQuery))
 			return
 		}
@@ -37,7 +41,7 @@ func Limits(maxBody int64, maxQuery int, next http.Handler) http.Handler {
 			tooLarge(w, maxBody)
 			return
 		case err != nil:
-			writeError(w, http.StatusBadRequest, "Bad request", "body: could not be read: "+err.Error())
+			httpjson.Error(w, http.StatusBadRequest, "Bad request", "body: could not be read: "+err.Error())
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -48,7 +52,22 @@ func Limits(maxBody int64, maxQuery int, next http.Handler) http.Handler {
 
 func tooLarge(w http.ResponseWriter, limit int64) {
 	w.Header().Set("Connection", "close")
-	writeError(w, http.StatusRequestEntityTooLarge, "Payload too large", fmt.Sprintf("body: must be at most %d bytes", limit))
+	httpjson.Error(w, http.StatusRequestEntityTooLarge, "Payload too large", fmt.Sprintf("body: must be at most %d bytes", limit))
+}
+
+// CleanPath answers 400 to a request whose path has empty, "." or ".."
+// segments (also when percent-encoded), instead of letting the router
+// redirect it to another route: /getEventsByUserId/../getUsers is a bad
+// request, not a way to reach /getUsers.
+func CleanPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p != "" && p != "/" && (p[0] != '/' || path.Clean(p) != strings.TrimSuffix(p, "/") || strings.HasSuffix(p, "//")) {
+			httpjson.Error(w, http.StatusBadRequest, "Bad request", "path: must not contain empty, . or .. segments")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Deadline gives every request a deadline that upstream calls inherit.
@@ -98,21 +117,8 @@ func GraphQLCSRF(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = io.WriteString(w, `{"errors":[{"message":"`+CSRFMessage+`","extensions":{"code":"BAD_REQUEST"}}]}`+"\n")
-	})
-}
-
-// RequireJSON answers 415 to a request whose body is not declared JSON, so
-// a cross-site form cannot post to a JSON route.
-func RequireJSON(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if mt := mediaType(r); mt != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, "Unsupported media type",
-				fmt.Sprintf("Content-Type: must be application/json, got %q", r.Header.Get("Content-Type")))
-			return
-		}
-		next.ServeHTTP(w, r)
+		httpjson.Write(w, http.StatusBadRequest, map[string]any{"errors": []map[string]any{{
+			"message": CSRFMessage, "extensions": map[string]string{"code": "BAD_REQUEST"},
+		}}})
 	})
 }

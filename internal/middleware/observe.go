@@ -7,12 +7,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
 
+	"github.com/eventms/gateway/internal/httpjson"
 	"github.com/eventms/gateway/internal/logging"
 )
 
@@ -56,11 +56,8 @@ func Observe(log *slog.Logger, record Recorder, next http.Handler) http.Handler 
 				}
 				log.ErrorContext(ctx, "panic serving request", "panic", p, "route", info.Route, "stack", string(debug.Stack()))
 				if !sw.wrote {
-					sw.Header().Set("Content-Type", "application/json; charset=utf-8")
-					sw.WriteHeader(http.StatusInternalServerError)
-					_ = json.NewEncoder(sw).Encode(map[string]any{
-						"success": false, "error": "Internal server error", "requestId": id,
-					})
+					httpjson.Write(sw, http.StatusInternalServerError,
+						httpjson.ErrorBody{Error: "Internal server error", RequestID: id})
 				}
 			}
 			d := time.Since(start)
@@ -131,10 +128,3 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// writeError answers with the gateway's JSON error shape.
-func writeError(w http.ResponseWriter, status int, errText, message string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"success": false, "error": errText, "message": message})
-}

@@ -1,17 +1,18 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
-	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/httpjson"
 )
 
 // addEventBody is the original POST /addEvent body. Pointers tell a missing
@@ -27,20 +28,11 @@ type addEventOK struct {
 	Event   *eventapi.Event `json:"event"`
 }
 
-// unavailableBody is the original 503 body, with the breaker's advice.
-type unavailableBody struct {
-	Success             bool   `json:"success"`
-	Error               string `json:"error"`
-	Message             string `json:"message"`
-	RetryAfter          int    `json:"retryAfter"`
-	CircuitBreakerState string `json:"circuitBreakerState"`
-}
-
 func (h *Handler) addEvent(w http.ResponseWriter, r *http.Request) {
 	// The body size is bounded by the HTTP layer before it gets here.
 	in, err := decodeAddEvent(r)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "Invalid input", Message: err.Error()})
+		httpjson.Error(w, http.StatusBadRequest, "Invalid input", err.Error())
 		return
 	}
 	var key *string
@@ -48,37 +40,29 @@ func (h *Handler) addEvent(w http.ResponseWriter, r *http.Request) {
 		key = &vs[0]
 	}
 	ev, replayed, err := h.svc.AddEvent(r.Context(), in, key)
-	var invalid *eventsvc.InvalidInputError
-	var unavailable *eventsvc.UnavailableError
-	switch {
-	case err == nil:
-		if replayed {
-			w.Header().Set("Idempotent-Replayed", "true")
-		}
-		writeJSON(w, http.StatusOK, addEventOK{Success: true, Event: ev})
-	case errors.As(err, &invalid):
-		field := invalid.Field
-		if field == "idempotencyKey" {
-			field = "Idempotency-Key"
-		}
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "Invalid input", Message: field + ": " + invalid.Reason})
-	case errors.As(err, &unavailable):
-		secs := breaker.RetryAfterSeconds(unavailable.RetryAfter)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeJSON(w, http.StatusServiceUnavailable, unavailableBody{
-			Error:               "Service temporarily unavailable",
-			Message:             unavailable.Message,
-			RetryAfter:          secs,
-			CircuitBreakerState: unavailable.State.String(),
-		})
-	default:
+	if err != nil {
 		h.fail(w, r, err)
+		return
 	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	httpjson.Write(w, http.StatusOK, addEventOK{Success: true, Event: ev})
 }
 
 // decodeAddEvent reads the body strictly enough to name what is wrong.
 func decodeAddEvent(r *http.Request) (eventsvc.NewEvent, error) {
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return eventsvc.NewEvent{}, fmt.Errorf("body: could not be read: %w", err)
+	}
+	if path, bad := httpjson.InvalidUTF8(raw); bad {
+		if path == "" {
+			path = "body"
+		}
+		return eventsvc.NewEvent{}, fmt.Errorf("%s: must be valid UTF-8", path)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	var b *addEventBody
 	if err := dec.Decode(&b); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -114,4 +98,17 @@ func decodeAddEvent(r *http.Request) (eventsvc.NewEvent, error) {
 		in.Details = *b.Details
 	}
 	return in, nil
+}
+
+// requireJSON answers 415 to a request whose body is not declared JSON, so
+// a cross-site form cannot post to a JSON route.
+func requireJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			httpjson.Error(w, http.StatusUnsupportedMediaType, "Unsupported media type",
+				fmt.Sprintf("Content-Type: must be application/json, got %q", echo(r.Header.Get("Content-Type"))))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

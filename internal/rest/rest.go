@@ -4,42 +4,47 @@
 package rest
 
 import (
-	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
-	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/httpjson"
 )
 
-// AddEventRoute is the one REST route that writes.
-const AddEventRoute = "POST /addEvent"
+// Mux is where Register mounts the routes; *http.ServeMux is one. The
+// composition root may pass its own, to wrap every route in its layers.
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// maxIDEcho bounds how much of a caller's id an error message repeats.
+const maxIDEcho = 64
 
 // Handler serves the REST compatibility routes.
 type Handler struct {
 	svc *eventsvc.Service
 	log *slog.Logger
-	mux *http.ServeMux
 }
 
 // New returns the REST routes over svc.
 func New(svc *eventsvc.Service, log *slog.Logger) *Handler {
-	h := &Handler{svc: svc, log: log, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /getUsers", h.getUsers)
-	h.mux.HandleFunc("GET /getEvents", h.getEvents)
-	h.mux.HandleFunc("GET /getEventsByUserId/{id}", h.getEventsByUserID)
-	h.mux.HandleFunc(AddEventRoute, h.addEvent)
-	return h
+	return &Handler{svc: svc, log: log}
 }
 
-// Routes lists the patterns Handler serves, for mounting on a parent mux.
-func (h *Handler) Routes() []string {
-	return []string{"GET /getUsers", "GET /getEvents", "GET /getEventsByUserId/{id}", AddEventRoute}
+// Register mounts every REST route on mux, each with its own content rules:
+// POST /addEvent takes only a JSON body (415 otherwise), so that a
+// cross-site form cannot post to it.
+func (h *Handler) Register(mux Mux) {
+	mux.Handle("GET /getUsers", http.HandlerFunc(h.getUsers))
+	mux.Handle("GET /getEvents", http.HandlerFunc(h.getEvents))
+	mux.Handle("GET /getEventsByUserId/{id}", http.HandlerFunc(h.getEventsByUserID))
+	mux.Handle("POST /addEvent", requireJSON(http.HandlerFunc(h.addEvent)))
 }
-
-// ServeHTTP serves the REST routes.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
 func (h *Handler) getUsers(w http.ResponseWriter, r *http.Request) {
 	users, err := h.svc.Users(r.Context())
@@ -47,7 +52,7 @@ func (h *Handler) getUsers(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, users)
+	httpjson.Write(w, http.StatusOK, users)
 }
 
 func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request) {
@@ -56,48 +61,96 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, events)
+	httpjson.Write(w, http.StatusOK, events)
 }
 
 func (h *Handler) getEventsByUserID(w http.ResponseWriter, r *http.Request) {
-	events, err := h.svc.EventsByUserID(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if reason := badID(id); reason != "" {
+		httpjson.Error(w, http.StatusBadRequest, "Invalid input", "id: "+reason)
+		return
+	}
+	events, err := h.svc.EventsByUserID(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, events)
+	httpjson.Write(w, http.StatusOK, events)
 }
 
-// errorBody is the original service's JSON error shape.
-type errorBody struct {
-	Success bool   `json:"success"`
-	Error   string `json:"error"`
-	Message string `json:"message,omitempty"`
-}
-
-// fail answers err with the status and body an existing caller expects.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ue *eventapi.Error
+// badID says what is wrong with a user id taken from the path, or "". An
+// escaped slash would address another upstream route; control characters
+// and invalid UTF-8 are never an id.
+func badID(id string) string {
 	switch {
-	case errors.Is(err, eventsvc.ErrUserNotFound):
-		writeJSON(w, http.StatusNotFound, errorBody{Error: "User not found", Message: "no user with id " + r.PathValue("id")})
-	case errors.As(err, &ue) && ue.Kind == eventapi.KindTimeout:
-		writeJSON(w, http.StatusGatewayTimeout, errorBody{Error: "Event API timed out", Message: err.Error()})
-	case errors.As(err, &ue) && ue.Kind == eventapi.KindRejected:
-		writeJSON(w, http.StatusBadGateway, errorBody{Error: "Event API rejected the request", Message: err.Error()})
-	case errors.As(err, &ue):
-		writeJSON(w, http.StatusBadGateway, errorBody{Error: "Event API unavailable", Message: err.Error()})
-	case r.Context().Err() != nil:
-		// The caller left; nobody reads this answer.
-		w.WriteHeader(499)
-	default:
-		h.log.ErrorContext(r.Context(), "REST request failed", "route", r.Pattern, "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "Internal server error"})
+	case !utf8.ValidString(id):
+		return "must be valid UTF-8"
+	case strings.ContainsAny(id, "/\\"):
+		return fmt.Sprintf("must be one path segment, got %q", echo(id))
+	case len(id) > eventsvc.MaxUserIDLen*4:
+		return fmt.Sprintf("must be at most %d characters", eventsvc.MaxUserIDLen)
 	}
+	for _, c := range id {
+		if c < 0x20 || c == 0x7f {
+			return "must not contain control characters"
+		}
+	}
+	return ""
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// echo shortens what a caller sent before an error message repeats it.
+func echo(s string) string {
+	if len(s) <= maxIDEcho {
+		return s
+	}
+	cut := maxIDEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
+// errorTexts are the original service's short error texts, by class.
+var errorTexts = map[eventsvc.Class]string{
+	eventsvc.ClassInvalidInput:     "Invalid input",
+	eventsvc.ClassNotFound:         "User not found",
+	eventsvc.ClassUnavailable:      "Event API unavailable",
+	eventsvc.ClassTimeout:          "Event API timed out",
+	eventsvc.ClassBadResponse:      "Event API answered off-contract",
+	eventsvc.ClassRejected:         "Event API rejected the request",
+	eventsvc.ClassWriteUnavailable: "Service temporarily unavailable",
+}
+
+// fail renders a service failure as an existing caller expects it.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	f := h.svc.Failure(err)
+	switch f.Class {
+	case eventsvc.ClassCanceled:
+		// The caller left; nobody reads this answer.
+		w.WriteHeader(f.Status)
+		return
+	case eventsvc.ClassNotFound:
+		f.Message = "no user with id " + echo(r.PathValue("id"))
+	case eventsvc.ClassInvalidInput:
+		field := f.Field
+		if field == "idempotencyKey" {
+			field = "Idempotency-Key"
+		}
+		var invalid *eventsvc.InvalidInputError
+		if errors.As(err, &invalid) {
+			f.Message = field + ": " + invalid.Reason
+		}
+	case eventsvc.ClassWriteUnavailable:
+		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+		httpjson.Write(w, f.Status, httpjson.ErrorBody{Error: errorTexts[f.Class], Message: f.Message,
+			RetryAfter: f.RetryAfter, CircuitBreakerState: f.Circuit})
+		return
+	case eventsvc.ClassInternal:
+		h.log.ErrorContext(r.Context(), "REST request failed", "route", r.Pattern, "err", err)
+		httpjson.Error(w, f.Status, "Internal server error", "")
+		return
+	default:
+		h.log.WarnContext(r.Context(), "REST request failed upstream", "route", r.Pattern, "class", f.Class.String(), "err", err)
+	}
+	httpjson.Error(w, f.Status, errorTexts[f.Class], f.Message)
 }
