@@ -82,13 +82,12 @@ func (r *report) markdown() string {
 	if len(r.dedupRows) > 0 {
 		fmt.Fprintf(&b, "\n## (c) 100 identical concurrent queries `user(id: \"1\"){events{id name}}`\n\n")
 		b.WriteString("User 1 has 2 events: the ideal is 1 `getUserById` and 2 `getEventById` per burst.\n\n")
-		b.WriteString("| `UPSTREAM_COALESCE_WINDOW` | `getUserById` calls | `getEventById` calls |\n|---|---:|---:|\n")
+		b.WriteString("| sharing | `getUserById` calls | `getEventById` calls |\n|---|---:|---:|\n")
 		for _, row := range r.dedupRows {
 			fmt.Fprintf(&b, "| `%s` | %d | %d |\n", row.window, row.userCalls, row.evtCalls)
 		}
-		b.WriteString("\nWith the default (`0s`) only calls literally in flight together are shared: the 500 ms event lookups always are, " +
-			"but the user lookup answers in well under a millisecond, faster than 100 requests are parsed on 2 cores, so a burst makes a few. " +
-			"A coalescing window closes that gap at the price of reads up to the window old.\n")
+		b.WriteString("\nOnly calls literally in flight together are shared: the 500 ms event lookups always are, " +
+			"but the user lookup answers in well under a millisecond, faster than 100 requests are parsed on 2 cores, so a burst makes a few.\n")
 	}
 	if r.cycleSent > 0 {
 		fmt.Fprintf(&b, "\n## (d) addEvent through the failure cycle, 10 requests/s for %s\n\n", r.opts.cycleFor)

@@ -16,10 +16,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/eventms/gateway/internal/app"
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/logging"
+	"github.com/eventms/gateway/server/gateway"
 )
 
 // settings are the gateway's configuration and, used only when it embeds
@@ -43,7 +43,7 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	log := logging.New(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	log := logging.New(os.Stderr, cfg.Log.Format, cfg.Log.Level)
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
@@ -73,7 +73,7 @@ func run(ctx context.Context, cfg settings, log *slog.Logger, listening func(add
 			"failure_cycle", cfg.sim.FailureCycle, "extra_users", cfg.sim.Users, "events_per_user", cfg.sim.EventsPerUser)
 	}
 
-	gw, err := app.New(cfg.Config, baseURL, log)
+	gw, err := gateway.New(cfg.Config, baseURL, log)
 	if err != nil {
 		return err
 	}
@@ -85,16 +85,16 @@ func run(ctx context.Context, cfg settings, log *slog.Logger, listening func(add
 	}
 	srv := &http.Server{
 		Handler:           gw.Handler,
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		WriteTimeout:      cfg.WriteTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("gateway listening", "addr", ln.Addr().String(), "env", cfg.Env,
-		"graphql", "/graphql", "ide", cfg.IDE, "introspection", cfg.Introspection)
+		"graphql", "/graphql", "ide", cfg.GraphQL.IDE, "introspection", cfg.GraphQL.Introspection)
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
@@ -105,13 +105,13 @@ func run(ctx context.Context, cfg settings, log *slog.Logger, listening func(add
 	case <-ctx.Done():
 	}
 	gw.Health.Drain()
-	log.Info("shutting down: draining", "drain_delay", cfg.ShutdownDrainDelay.String(), "timeout", cfg.ShutdownTimeout.String())
-	time.Sleep(cfg.ShutdownDrainDelay)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	log.Info("shutting down: draining", "drain_delay", cfg.HTTP.ShutdownDrainDelay.String(), "timeout", cfg.HTTP.ShutdownTimeout.String())
+	time.Sleep(cfg.HTTP.ShutdownDrainDelay)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		_ = srv.Close()
-		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", cfg.ShutdownTimeout, err)
+		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", cfg.HTTP.ShutdownTimeout, err)
 	}
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

@@ -1,5 +1,7 @@
 // Package config reads the gateway's settings from environment variables and
-// validates them at start-up. Every variable is listed in the README.
+// validates them at start-up. Settings are grouped by concern; each group
+// goes whole to the package it configures. Every variable is listed in
+// docs/configuration.md, which a test keeps in step with this package.
 package config
 
 import (
@@ -12,39 +14,78 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"github.com/eventms/gateway/internal/breaker"
+	"github.com/eventms/gateway/internal/eventapi"
 )
 
 // Config is the whole configuration of the gateway.
 type Config struct {
-	// Env is APP_ENV: "development" or "production"; it picks defaults.
+	// Env is APP_ENV (or NODE_ENV): "development" or "production"; it picks
+	// the defaults marked dev / prod.
 	Env string
-	// Port the gateway listens on (PORT).
+	// Port the gateway listens on (PORT) [3000].
 	Port int
-	// EventAPIBaseURL is the upstream; empty starts the embedded simulator.
+	// EventAPIBaseURL is the upstream (EVENT_API_BASE_URL); empty starts
+	// the embedded simulator, which production refuses.
 	EventAPIBaseURL string
 
-	UpstreamTimeout        time.Duration
-	UpstreamMaxRetries     int
-	UpstreamRetryBase      time.Duration
-	UpstreamRetryMax       time.Duration
-	UpstreamMaxConcurrency int
-	// UpstreamWriteCheckRetries bounds the retries of reads a write depends on.
-	UpstreamWriteCheckRetries int
-	LoaderBatchWait           time.Duration
+	Upstream    Upstream
+	Breaker     breaker.Config
+	Idempotency Idempotency
+	HTTP        HTTP
+	GraphQL     GraphQL
+	Log         Log
 
-	BreakerFailureThreshold int
-	BreakerFailureWindow    time.Duration
-	BreakerResetTimeout     time.Duration
-	BreakerMaxResetTimeout  time.Duration
-	BreakerJitter           float64
+	// Warnings are problems worth logging that do not stop the start
+	// (deprecated names, APP_ENV and NODE_ENV disagreeing).
+	Warnings []string
+}
 
-	IdempotencyTTL     time.Duration
-	IdempotencyMaxKeys int
+// Upstream configures the Event API client and the loaders above it.
+//
+//	UPSTREAM_TIMEOUT              Client.Timeout     2s     per attempt
+//	UPSTREAM_MAX_RETRIES          Client.Retry       3      after the first attempt of a GET
+//	UPSTREAM_RETRY_BASE / _MAX    Client.Retry       50ms / 1s  full-jitter backoff
+//	UPSTREAM_MAX_CONCURRENCY      Client             128    in-flight calls per process
+//	UPSTREAM_WRITE_CHECK_RETRIES  WriteCheckRetries  1      retries of the reads a write depends on
+//	LOADER_BATCH_WAIT             LoaderBatchWait    0s     dataloader batch window
+//	DETAILED_ERRORS               DetailedErrors     dev on / prod off
+type Upstream struct {
+	// Client is the upstream client's configuration, less its base URL and
+	// hooks, which the wiring adds.
+	Client            eventapi.Config
+	WriteCheckRetries int
+	LoaderBatchWait   time.Duration
+	// DetailedErrors puts the upstream's own error texts (hosts, URLs) in
+	// client-facing messages.
+	DetailedErrors bool
+}
 
-	LogLevel  string
-	LogFormat string
+// Idempotency configures addEvent's idempotency keys.
+//
+//	IDEMPOTENCY_TTL       TTL      24h     how long a key's success is remembered
+//	IDEMPOTENCY_MAX_KEYS  MaxKeys  100000  keys held in memory at most
+type Idempotency struct {
+	TTL     time.Duration
+	MaxKeys int
+}
 
-	// HTTP server and request limits.
+// HTTP configures the server, the layers every request passes and the probes.
+//
+//	HTTP_READ_HEADER_TIMEOUT  ReadHeaderTimeout   5s
+//	HTTP_READ_TIMEOUT         ReadTimeout         15s
+//	HTTP_WRITE_TIMEOUT        WriteTimeout        30s
+//	HTTP_IDLE_TIMEOUT         IdleTimeout         120s
+//	REQUEST_TIMEOUT           RequestTimeout      20s   deadline of every request (≤ write timeout)
+//	SHUTDOWN_TIMEOUT          ShutdownTimeout     25s
+//	SHUTDOWN_DRAIN_DELAY      ShutdownDrainDelay  dev 0s / prod 5s
+//	MAX_BODY_BYTES            MaxBodyBytes        1048576
+//	MAX_URL_QUERY_BYTES       MaxURLQueryBytes    8192
+//	CORS_ALLOWED_ORIGINS      CORSAllowedOrigins  dev * / prod none
+//	CSRF_PREVENTION           CSRFPrevention      on
+//	READY_CHECK_INTERVAL      ReadyCheckInterval  2s
+type HTTP struct {
 	ReadHeaderTimeout  time.Duration
 	ReadTimeout        time.Duration
 	WriteTimeout       time.Duration
@@ -54,25 +95,44 @@ type Config struct {
 	ShutdownDrainDelay time.Duration
 	MaxBodyBytes       int64
 	MaxURLQueryBytes   int
-
-	// GraphQL hardening.
-	MaxQueryDepth      int
-	MaxQueryComplexity int
-	MaxQueryAliases    int
-	MaxQueryTokens     int
-	Introspection      bool
-	IDE                bool
-	FieldSuggestions   bool
-	CSRFPrevention     bool
-	APQCacheSize       int
 	CORSAllowedOrigins []string
-	// DetailedErrors puts upstream error texts (hosts, URLs) in client messages.
-	DetailedErrors bool
-
+	CSRFPrevention     bool
 	ReadyCheckInterval time.Duration
+}
 
-	// Warnings are problems worth logging that do not stop the start.
-	Warnings []string
+// GraphQL configures the GraphQL endpoint's limits and exposure. A zero
+// limit is off.
+//
+//	MAX_QUERY_DEPTH           MaxDepth          10
+//	MAX_QUERY_COMPLEXITY      MaxComplexity     5000
+//	MAX_QUERY_ALIASES         MaxAliases        30
+//	MAX_QUERY_TOKENS          MaxTokens         5000
+//	MAX_QUERY_FIELDS          MaxFields         3000  fields after expanding fragments
+//	GRAPHQL_INTROSPECTION     Introspection     dev on / prod off
+//	GRAPHQL_IDE               IDE               dev on / prod off
+//	GRAPHQL_FIELD_SUGGESTIONS FieldSuggestions  dev on / prod off
+//	APQ_CACHE_SIZE            APQCacheSize      1000
+//	GRAPHQL_QUERY_CACHE_SIZE  QueryCacheSize    1000  parsed and validated documents
+type GraphQL struct {
+	MaxDepth         int
+	MaxComplexity    int
+	MaxAliases       int
+	MaxTokens        int
+	MaxFields        int
+	Introspection    bool
+	IDE              bool
+	FieldSuggestions bool
+	APQCacheSize     int
+	QueryCacheSize   int
+}
+
+// Log configures logging.
+//
+//	LOG_LEVEL   Level   info
+//	LOG_FORMAT  Format  dev text / prod json
+type Log struct {
+	Level  string
+	Format string
 }
 
 // FromEnv reads the configuration from the process environment, after
@@ -90,6 +150,107 @@ func pick[T any](cond bool, yes, no T) T {
 		return yes
 	}
 	return no
+}
+
+// Load reads the configuration through lookup and reports every invalid
+// variable, naming it and the accepted form.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	r := &reader{lookup: lookup}
+	env, warning := environment(r)
+	if warning != "" {
+		r.warn(warning)
+	}
+	prod := env == "production"
+	c := Config{
+		Env:             env,
+		Port:            r.integer("PORT", 3000, 0, 65535),
+		EventAPIBaseURL: r.str("EVENT_API_BASE_URL", ""),
+		Upstream: Upstream{
+			Client: eventapi.Config{
+				Timeout: r.duration("UPSTREAM_TIMEOUT", 2*time.Second, time.Millisecond, 5*time.Minute),
+				Retry: eventapi.Retry{
+					MaxRetries: r.integer("UPSTREAM_MAX_RETRIES", 3, 0, 10),
+					Base:       r.duration("UPSTREAM_RETRY_BASE", 50*time.Millisecond, 0, time.Minute),
+					Max:        r.duration("UPSTREAM_RETRY_MAX", time.Second, 0, 5*time.Minute),
+				},
+				MaxConcurrency: r.integer("UPSTREAM_MAX_CONCURRENCY", 128, 1, 100000),
+			},
+			WriteCheckRetries: r.integer("UPSTREAM_WRITE_CHECK_RETRIES", 1, 0, 10),
+			LoaderBatchWait:   r.duration("LOADER_BATCH_WAIT", 0, 0, time.Second),
+			DetailedErrors:    r.boolean("DETAILED_ERRORS", !prod),
+		},
+		Breaker: breaker.Config{
+			FailureThreshold: r.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 3, 1, 1000),
+			FailureWindow:    r.durationOrMillis("CIRCUIT_BREAKER_FAILURE_WINDOW", 30*time.Second, time.Millisecond, 24*time.Hour),
+			ResetTimeout:     r.durationOrMillis("CIRCUIT_BREAKER_RESET_TIMEOUT", 10*time.Second, time.Millisecond, 24*time.Hour),
+			MaxResetTimeout:  r.durationOrMillis("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT", 60*time.Second, time.Millisecond, 24*time.Hour),
+			Jitter:           r.float("CIRCUIT_BREAKER_JITTER", 0.1, 0, 1),
+		},
+		Idempotency: Idempotency{
+			TTL:     r.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
+			MaxKeys: r.integer("IDEMPOTENCY_MAX_KEYS", 100000, 1, 10000000),
+		},
+		HTTP: HTTP{
+			ReadHeaderTimeout:  r.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Millisecond, time.Hour),
+			ReadTimeout:        r.duration("HTTP_READ_TIMEOUT", 15*time.Second, time.Millisecond, time.Hour),
+			WriteTimeout:       r.duration("HTTP_WRITE_TIMEOUT", 30*time.Second, time.Millisecond, time.Hour),
+			IdleTimeout:        r.duration("HTTP_IDLE_TIMEOUT", 120*time.Second, time.Millisecond, time.Hour),
+			RequestTimeout:     r.duration("REQUEST_TIMEOUT", 20*time.Second, time.Millisecond, time.Hour),
+			ShutdownTimeout:    r.duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Millisecond, time.Hour),
+			ShutdownDrainDelay: r.duration("SHUTDOWN_DRAIN_DELAY", pick(prod, 5*time.Second, 0), 0, time.Hour),
+			MaxBodyBytes:       int64(r.integer("MAX_BODY_BYTES", 1<<20, 1, 1<<30)),
+			MaxURLQueryBytes:   r.integer("MAX_URL_QUERY_BYTES", 8192, 1, 1<<20),
+			CORSAllowedOrigins: r.list("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")),
+			CSRFPrevention:     r.boolean("CSRF_PREVENTION", true),
+			ReadyCheckInterval: r.duration("READY_CHECK_INTERVAL", 2*time.Second, 0, time.Hour),
+		},
+		GraphQL: GraphQL{
+			MaxDepth:         r.integer("MAX_QUERY_DEPTH", 10, 0, 1000),
+			MaxComplexity:    r.integer("MAX_QUERY_COMPLEXITY", 5000, 0, 1<<30),
+			MaxAliases:       r.integer("MAX_QUERY_ALIASES", 30, 0, 100000),
+			MaxTokens:        r.integer("MAX_QUERY_TOKENS", 5000, 0, 1<<30),
+			MaxFields:        r.integer("MAX_QUERY_FIELDS", 3000, 0, 1<<20),
+			Introspection:    r.boolean("GRAPHQL_INTROSPECTION", !prod),
+			IDE:              r.boolean("GRAPHQL_IDE", !prod),
+			FieldSuggestions: r.boolean("GRAPHQL_FIELD_SUGGESTIONS", !prod),
+			APQCacheSize:     r.integer("APQ_CACHE_SIZE", 1000, 1, 10000000),
+			QueryCacheSize:   r.integer("GRAPHQL_QUERY_CACHE_SIZE", 1000, 1, 10000000),
+		},
+		Log: Log{
+			Level:  r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+			Format: r.oneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),
+		},
+	}
+	c.check(r)
+	if len(r.errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(r.errs...))
+	}
+	c.Warnings = r.warnings
+	return c, nil
+}
+
+// check reports the problems that involve more than one variable.
+func (c *Config) check(r *reader) {
+	if c.Env == "production" && c.EventAPIBaseURL == "" {
+		// A production gateway that forgot its upstream must not quietly
+		// serve the simulator's made-up data.
+		r.fail("EVENT_API_BASE_URL", "", "the Event API's URL when APP_ENV=production (the embedded simulator is for development)")
+	}
+	if c.EventAPIBaseURL != "" {
+		if u, err := url.Parse(c.EventAPIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			r.fail("EVENT_API_BASE_URL", c.EventAPIBaseURL, "an http:// or https:// URL with a host, e.g. http://localhost:4000")
+		}
+	}
+	if retry := c.Upstream.Client.Retry; retry.Max < retry.Base {
+		r.fail("UPSTREAM_RETRY_MAX", retry.Max.String(), fmt.Sprintf("at least UPSTREAM_RETRY_BASE (%s)", retry.Base))
+	}
+	if c.Breaker.MaxResetTimeout < c.Breaker.ResetTimeout {
+		r.fail("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT", c.Breaker.MaxResetTimeout.String(),
+			fmt.Sprintf("at least CIRCUIT_BREAKER_RESET_TIMEOUT (%s)", c.Breaker.ResetTimeout))
+	}
+	if c.HTTP.RequestTimeout > c.HTTP.WriteTimeout {
+		r.fail("REQUEST_TIMEOUT", c.HTTP.RequestTimeout.String(), fmt.Sprintf("at most HTTP_WRITE_TIMEOUT (%s), or answers are cut off", c.HTTP.WriteTimeout))
+	}
 }
 
 // environment reads APP_ENV, or NODE_ENV, which callers migrating from the
@@ -111,83 +272,4 @@ func environment(r *reader) (env, warning string) {
 		return "development", ""
 	}
 	return r.oneOf("NODE_ENV", "development", "development", "production"), ""
-}
-
-// Load reads the configuration through lookup and reports every invalid
-// variable, naming it and the accepted form.
-func Load(lookup func(string) (string, bool)) (Config, error) {
-	r := &reader{lookup: lookup}
-	env, warning := environment(r)
-	prod := env == "production"
-	c := Config{
-		Env:                       env,
-		Port:                      r.integer("PORT", 3000, 0, 65535),
-		EventAPIBaseURL:           r.str("EVENT_API_BASE_URL", ""),
-		UpstreamTimeout:           r.duration("UPSTREAM_TIMEOUT", 2*time.Second, time.Millisecond, 5*time.Minute),
-		UpstreamMaxRetries:        r.integer("UPSTREAM_MAX_RETRIES", 3, 0, 10),
-		UpstreamRetryBase:         r.duration("UPSTREAM_RETRY_BASE", 50*time.Millisecond, 0, time.Minute),
-		UpstreamRetryMax:          r.duration("UPSTREAM_RETRY_MAX", time.Second, 0, 5*time.Minute),
-		UpstreamMaxConcurrency:    r.integer("UPSTREAM_MAX_CONCURRENCY", 128, 1, 100000),
-		UpstreamWriteCheckRetries: r.integer("UPSTREAM_WRITE_CHECK_RETRIES", 1, 0, 10),
-		LoaderBatchWait:           r.duration("LOADER_BATCH_WAIT", 0, 0, time.Second),
-		BreakerFailureThreshold:   r.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 3, 1, 1000),
-		BreakerFailureWindow:      r.millis("CIRCUIT_BREAKER_FAILURE_WINDOW_MS", 30*time.Second, time.Millisecond, 24*time.Hour),
-		BreakerResetTimeout:       r.millis("CIRCUIT_BREAKER_RESET_TIMEOUT_MS", 10*time.Second, time.Millisecond, 24*time.Hour),
-		BreakerMaxResetTimeout:    r.millis("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT_MS", 60*time.Second, time.Millisecond, 24*time.Hour),
-		BreakerJitter:             r.float("CIRCUIT_BREAKER_JITTER", 0.1, 0, 1),
-		IdempotencyTTL:            r.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
-		IdempotencyMaxKeys:        r.integer("IDEMPOTENCY_MAX_KEYS", 100000, 1, 10000000),
-		LogLevel:                  r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		LogFormat:                 r.oneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),
-
-		ReadHeaderTimeout:  r.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Millisecond, time.Hour),
-		ReadTimeout:        r.duration("HTTP_READ_TIMEOUT", 15*time.Second, time.Millisecond, time.Hour),
-		WriteTimeout:       r.duration("HTTP_WRITE_TIMEOUT", 30*time.Second, time.Millisecond, time.Hour),
-		IdleTimeout:        r.duration("HTTP_IDLE_TIMEOUT", 120*time.Second, time.Millisecond, time.Hour),
-		RequestTimeout:     r.duration("REQUEST_TIMEOUT", 20*time.Second, time.Millisecond, time.Hour),
-		ShutdownTimeout:    r.duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Millisecond, time.Hour),
-		ShutdownDrainDelay: r.duration("SHUTDOWN_DRAIN_DELAY", pick(prod, 5*time.Second, 0), 0, time.Hour),
-		MaxBodyBytes:       int64(r.integer("MAX_BODY_BYTES", 1<<20, 1, 1<<30)),
-		MaxURLQueryBytes:   r.integer("MAX_URL_QUERY_BYTES", 8192, 1, 1<<20),
-
-		MaxQueryDepth:      r.integer("MAX_QUERY_DEPTH", 10, 0, 1000),
-		MaxQueryComplexity: r.integer("MAX_QUERY_COMPLEXITY", 5000, 0, 1<<30),
-		MaxQueryAliases:    r.integer("MAX_QUERY_ALIASES", 30, 0, 100000),
-		MaxQueryTokens:     r.integer("MAX_QUERY_TOKENS", 5000, 0, 1<<30),
-		Introspection:      r.boolean("GRAPHQL_INTROSPECTION", !prod),
-		IDE:                r.boolean("GRAPHQL_IDE", !prod),
-		FieldSuggestions:   r.boolean("GRAPHQL_FIELD_SUGGESTIONS", !prod),
-		CSRFPrevention:     r.boolean("CSRF_PREVENTION", true),
-		APQCacheSize:       r.integer("APQ_CACHE_SIZE", 1000, 1, 10000000),
-		CORSAllowedOrigins: r.list("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")),
-		ReadyCheckInterval: r.duration("READY_CHECK_INTERVAL", 2*time.Second, 0, time.Hour),
-		DetailedErrors:     r.boolean("DETAILED_ERRORS", !prod),
-	}
-	if warning != "" {
-		c.Warnings = append(c.Warnings, warning)
-	}
-	if prod && c.EventAPIBaseURL == "" {
-		// A production gateway that forgot its upstream must not quietly
-		// serve the simulator's made-up data.
-		r.fail("EVENT_API_BASE_URL", "", "the Event API's URL when APP_ENV=production (the embedded simulator is for development)")
-	}
-	if c.EventAPIBaseURL != "" {
-		if u, err := url.Parse(c.EventAPIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			r.fail("EVENT_API_BASE_URL", c.EventAPIBaseURL, "an http:// or https:// URL with a host, e.g. http://localhost:4000")
-		}
-	}
-	if c.UpstreamRetryMax < c.UpstreamRetryBase {
-		r.fail("UPSTREAM_RETRY_MAX", c.UpstreamRetryMax.String(), fmt.Sprintf("at least UPSTREAM_RETRY_BASE (%s)", c.UpstreamRetryBase))
-	}
-	if c.BreakerMaxResetTimeout < c.BreakerResetTimeout {
-		r.fail("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT_MS", fmt.Sprint(c.BreakerMaxResetTimeout.Milliseconds()),
-			fmt.Sprintf("at least CIRCUIT_BREAKER_RESET_TIMEOUT_MS (%d)", c.BreakerResetTimeout.Milliseconds()))
-	}
-	if c.RequestTimeout > c.WriteTimeout {
-		r.fail("REQUEST_TIMEOUT", c.RequestTimeout.String(), fmt.Sprintf("at most HTTP_WRITE_TIMEOUT (%s), or answers are cut off", c.WriteTimeout))
-	}
-	if len(r.errs) > 0 {
-		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(r.errs...))
-	}
-	return c, nil
 }

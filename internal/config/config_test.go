@@ -16,8 +16,9 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 3000 || c.UpstreamMaxConcurrency != 128 || c.UpstreamTimeout != 2*time.Second ||
-		c.UpstreamWriteCheckRetries != 1 || !c.DetailedErrors || len(c.Warnings) != 0 {
+	if c.Port != 3000 || c.Upstream.Client.MaxConcurrency != 128 || c.Upstream.Client.Timeout != 2*time.Second ||
+		c.Upstream.WriteCheckRetries != 1 || !c.Upstream.DetailedErrors || len(c.Warnings) != 0 ||
+		c.Breaker.FailureWindow != 30*time.Second || c.GraphQL.QueryCacheSize != 1000 || c.GraphQL.MaxFields != 3000 {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -30,7 +31,7 @@ func TestValidValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.UpstreamWriteCheckRetries != 0 || c.DetailedErrors || c.LogFormat != "json" {
+	if c.Port != 8080 || c.Upstream.WriteCheckRetries != 0 || c.Upstream.DetailedErrors || c.Log.Format != "json" {
 		t.Errorf("parsed: %+v", c)
 	}
 }
@@ -68,17 +69,17 @@ func TestAppEnvPicksDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if prod.Introspection || prod.IDE || prod.FieldSuggestions || len(prod.CORSAllowedOrigins) != 0 || prod.LogFormat != "json" || prod.ShutdownDrainDelay == 0 {
+	if prod.GraphQL.Introspection || prod.GraphQL.IDE || prod.GraphQL.FieldSuggestions || len(prod.HTTP.CORSAllowedOrigins) != 0 || prod.Log.Format != "json" || prod.HTTP.ShutdownDrainDelay == 0 {
 		t.Errorf("production defaults: %+v", prod)
 	}
 	dev, _ := Load(env(nil))
-	if !dev.Introspection || !dev.IDE || !dev.FieldSuggestions || len(dev.CORSAllowedOrigins) != 1 || dev.LogFormat != "text" {
+	if !dev.GraphQL.Introspection || !dev.GraphQL.IDE || !dev.GraphQL.FieldSuggestions || len(dev.HTTP.CORSAllowedOrigins) != 1 || dev.Log.Format != "text" {
 		t.Errorf("development defaults: %+v", dev)
 	}
 	// Explicit settings win over the environment's defaults.
 	c, _ := Load(env(map[string]string{"APP_ENV": "production", "EVENT_API_BASE_URL": "http://events.internal", "GRAPHQL_IDE": "on", "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example"}))
-	if !c.IDE || len(c.CORSAllowedOrigins) != 2 || c.CORSAllowedOrigins[1] != "https://b.example" {
-		t.Errorf("overrides: IDE %v origins %v", c.IDE, c.CORSAllowedOrigins)
+	if !c.GraphQL.IDE || len(c.HTTP.CORSAllowedOrigins) != 2 || c.HTTP.CORSAllowedOrigins[1] != "https://b.example" {
+		t.Errorf("overrides: IDE %v origins %v", c.GraphQL.IDE, c.HTTP.CORSAllowedOrigins)
 	}
 	if _, err := Load(env(map[string]string{"APP_ENV": "staging"})); err == nil || !strings.Contains(err.Error(), "APP_ENV=\"staging\": want one of development, production") {
 		t.Errorf("bad APP_ENV: %v", err)
@@ -113,7 +114,7 @@ func TestNodeEnvIsAnAliasOfAppEnv(t *testing.T) {
 			if c.Env != tt.wantEnv || (len(c.Warnings) > 0) != tt.wantWarning {
 				t.Errorf("env %q warnings %q; want %q, warning %v", c.Env, c.Warnings, tt.wantEnv, tt.wantWarning)
 			}
-			if prod := c.Env == "production"; prod && (c.IDE || c.Introspection || len(c.CORSAllowedOrigins) != 0 || c.DetailedErrors) {
+			if prod := c.Env == "production"; prod && (c.GraphQL.IDE || c.GraphQL.Introspection || len(c.HTTP.CORSAllowedOrigins) != 0 || c.Upstream.DetailedErrors) {
 				t.Errorf("production by %v still has development defaults: %+v", tt.vars, c)
 			}
 		})
@@ -121,6 +122,47 @@ func TestNodeEnvIsAnAliasOfAppEnv(t *testing.T) {
 	// Production by NODE_ENV refuses to start on the simulator, as APP_ENV does.
 	if _, err := Load(env(map[string]string{"NODE_ENV": "production"})); err == nil || !strings.Contains(err.Error(), "EVENT_API_BASE_URL") {
 		t.Errorf("NODE_ENV=production without an upstream: %v", err)
+	}
+}
+
+// The breaker's durations are Go durations like every other; the original
+// service's _MS names keep working, with a warning.
+func TestBreakerDurationsAndTheirDeprecatedAliases(t *testing.T) {
+	tests := []struct {
+		name        string
+		vars        map[string]string
+		want        time.Duration
+		wantWarning string
+		wantErr     string
+	}{
+		{"default", nil, 30 * time.Second, "", ""},
+		{"Go duration", map[string]string{"CIRCUIT_BREAKER_FAILURE_WINDOW": "45s"}, 45 * time.Second, "", ""},
+		{"deprecated milliseconds", map[string]string{"CIRCUIT_BREAKER_FAILURE_WINDOW_MS": "15000"}, 15 * time.Second, "deprecated", ""},
+		{"both: the new name wins", map[string]string{"CIRCUIT_BREAKER_FAILURE_WINDOW": "1m", "CIRCUIT_BREAKER_FAILURE_WINDOW_MS": "5"}, time.Minute, "both set", ""},
+		{"bad duration", map[string]string{"CIRCUIT_BREAKER_FAILURE_WINDOW": "30"}, 0, "", `CIRCUIT_BREAKER_FAILURE_WINDOW="30": want a Go duration`},
+		{"bad milliseconds", map[string]string{"CIRCUIT_BREAKER_FAILURE_WINDOW_MS": "30s"}, 0, "", `CIRCUIT_BREAKER_FAILURE_WINDOW_MS="30s": want an integer`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(env(tt.vars))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v; want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			warnings := strings.Join(c.Warnings, "; ")
+			if c.Breaker.FailureWindow != tt.want || (tt.wantWarning == "") != (warnings == "") || !strings.Contains(warnings, tt.wantWarning) {
+				t.Errorf("window %s warnings %q; want %s and a warning with %q", c.Breaker.FailureWindow, warnings, tt.want, tt.wantWarning)
+			}
+		})
+	}
+	_, err := Load(env(map[string]string{"CIRCUIT_BREAKER_RESET_TIMEOUT": "2m"}))
+	if err == nil || !strings.Contains(err.Error(), "CIRCUIT_BREAKER_MAX_RESET_TIMEOUT") {
+		t.Errorf("reset above its cap: %v", err)
 	}
 }
 
@@ -134,8 +176,8 @@ func TestDotEnvFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 4321 || c.APQCacheSize != 9 {
-		t.Errorf("port %d APQ size %d, want 4321 from .env and 9 from the environment", c.Port, c.APQCacheSize)
+	if c.Port != 4321 || c.GraphQL.APQCacheSize != 9 {
+		t.Errorf("port %d APQ size %d, want 4321 from .env and 9 from the environment", c.Port, c.GraphQL.APQCacheSize)
 	}
 	if err := os.WriteFile(".env", []byte("this is = not\n'valid"), 0o600); err != nil {
 		t.Fatal(err)
@@ -150,7 +192,7 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +203,7 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 			t.Errorf(".env.example does not list %s", n)
 		}
 		if !strings.Contains(string(readme), "`"+n+"`") {
-			t.Errorf("README does not document %s", n)
+			t.Errorf("docs/configuration.md does not document %s", n)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -10,9 +11,12 @@ import (
 // reader reads typed variables and collects every problem, so that a bad
 // configuration is reported whole rather than one variable per restart.
 type reader struct {
-	lookup func(string) (string, bool)
-	errs   []error
+	lookup   func(string) (string, bool)
+	errs     []error
+	warnings []string
 }
+
+func (r *reader) warn(msg string) { r.warnings = append(r.warnings, msg) }
 
 func (r *reader) raw(name string) (string, bool) {
 	v, ok := r.lookup(name)
@@ -61,7 +65,7 @@ func (r *reader) float(name string, def, lo, hi float64) float64 {
 		return def
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < lo || f > hi {
+	if err != nil || math.IsNaN(f) || f < lo || f > hi {
 		r.fail(name, v, fmt.Sprintf("a number from %g to %g", lo, hi))
 		return def
 	}
@@ -81,11 +85,22 @@ func (r *reader) duration(name string, def, lo, hi time.Duration) time.Duration 
 	return d
 }
 
-// millis reads a whole number of milliseconds, the form the original
-// service's circuit breaker variables used.
-func (r *reader) millis(name string, def, lo, hi time.Duration) time.Duration {
-	n := r.integer(name, int(def/time.Millisecond), int(lo/time.Millisecond), int(hi/time.Millisecond))
-	return time.Duration(n) * time.Millisecond
+// durationOrMillis reads name as a Go duration, or, if only the deprecated
+// name_MS is set, as the whole number of milliseconds the original
+// service's circuit breaker variables used (with a warning to move on).
+func (r *reader) durationOrMillis(name string, def, lo, hi time.Duration) time.Duration {
+	legacy := name + "_MS"
+	_, hasNew := r.raw(name)
+	_, hasLegacy := r.raw(legacy)
+	switch {
+	case hasNew && hasLegacy:
+		r.warn(fmt.Sprintf("%s and the deprecated %s are both set: using %s", name, legacy, name))
+	case hasLegacy:
+		r.warn(fmt.Sprintf("%s is deprecated: use %s with a Go duration (e.g. %s)", legacy, name, def))
+		n := r.integer(legacy, int(def/time.Millisecond), int(lo/time.Millisecond), int(hi/time.Millisecond))
+		return time.Duration(n) * time.Millisecond
+	}
+	return r.duration(name, def, lo, hi)
 }
 
 func (r *reader) boolean(name string, def bool) bool {

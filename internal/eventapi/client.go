@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/eventms/gateway/internal/detach"
 )
 
 // Upstream route names, used in errors and metrics.
@@ -218,7 +220,7 @@ func (c *Client) get(ctx context.Context, route, path string) ([]byte, error) {
 		retries, key = n, path+"\x00retries="+strconv.Itoa(n)
 	}
 	ch := c.flights.DoChan(key, func() (any, error) {
-		fctx, cancel := c.detach(ctx)
+		fctx, cancel := detach.From(c.root, ctx)
 		defer cancel()
 		return c.getWithRetry(fctx, route, path, retries)
 	})
@@ -234,16 +236,6 @@ func (c *Client) get(ctx context.Context, route, path string) ([]byte, error) {
 	case <-ctx.Done():
 		return nil, c.finalError(ctx, route, ctx.Err(), 0)
 	}
-}
-
-// detach returns the context of a shared call: ended by the first caller's
-// deadline or by Close, never by one caller's cancellation. Deriving it from
-// the client's root costs one context instead of a chain of four.
-func (c *Client) detach(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(c.root, d)
-	}
-	return c.root, func() {}
 }
 
 // maxRetriesKey carries a smaller retry budget for the calls made under a context.

@@ -9,6 +9,8 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/eventms/gateway/internal/detach"
 )
 
 // Store remembers values by key for a time. Memory is the in-process one;
@@ -97,7 +99,7 @@ func (g *Guard[V]) Do(ctx context.Context, key string, write func(context.Contex
 	led := false
 	ch := g.flights.DoChan(key, func() (any, error) {
 		led = true // only this caller's closure runs; the channel send orders it before our read
-		wctx, cancel := detach(ctx)
+		wctx, cancel := detach.From(context.Background(), ctx)
 		defer cancel()
 		// Another flight may have finished between our Get and DoChan.
 		if v, ok, err := g.store.Get(wctx, key); err == nil && ok {
@@ -122,14 +124,6 @@ func (g *Guard[V]) Do(ctx context.Context, key string, write func(context.Contex
 	case <-ctx.Done():
 		return v, false, ctx.Err()
 	}
-}
-
-// detach keeps ctx's values and deadline but not its cancellation.
-func detach(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(context.WithoutCancel(ctx), d)
-	}
-	return context.WithCancel(context.WithoutCancel(ctx))
 }
 
 type result[V any] struct {

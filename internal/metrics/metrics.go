@@ -78,9 +78,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// Registry is the registry the collectors are in.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // HTTPRequest records one served request.
 func (m *Metrics) HTTPRequest(route, method string, status int, d time.Duration) {
 	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()

@@ -1,4 +1,4 @@
-package app
+package gateway
 
 import (
 	"encoding/json"
@@ -71,7 +71,7 @@ func fastCycle() eventsim.Config { return eventsim.Config{FailureCycle: true} }
 
 func TestFailureCycleThroughTheBreaker(t *testing.T) {
 	clock := newFakeClock()
-	g := newGateway(t, fastCycle(), func(c *config.Config) { c.BreakerJitter = 0 }, WithClock(clock.Now))
+	g := newGateway(t, fastCycle(), func(c *config.Config) { c.Breaker.Jitter = 0 }, WithClock(clock.Now))
 	input := map[string]any{"name": "Launch", "userId": "3", "details": "rocket"}
 
 	type step struct {
@@ -119,7 +119,7 @@ func TestFailureCycleThroughTheBreaker(t *testing.T) {
 
 func TestRESTAddEventThroughTheBreaker(t *testing.T) {
 	clock := newFakeClock()
-	g := newGateway(t, fastCycle(), func(c *config.Config) { c.BreakerJitter = 0 }, WithClock(clock.Now))
+	g := newGateway(t, fastCycle(), func(c *config.Config) { c.Breaker.Jitter = 0 }, WithClock(clock.Now))
 	body := `{"name":"Standup","userId":"2","details":"daily"}`
 	for i := 1; i <= 5; i++ {
 		var ok struct {

@@ -1,4 +1,4 @@
-package app
+package gateway
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ type eventIDs struct {
 func TestUserWith200EventsFetchesAllAtOnce(t *testing.T) {
 	// The default bound (128) would split 200 lookups into two waves.
 	g := newGateway(t, eventsim.Config{EventDelay: 500 * time.Millisecond, Users: 1, EventsPerUser: 200},
-		func(c *config.Config) { c.UpstreamMaxConcurrency = 256 })
+		func(c *config.Config) { c.Upstream.Client.MaxConcurrency = 256 })
 	res := g.query(t, `{ user(id: "u1") { events { id } } }`, nil)
 	if len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
@@ -49,7 +49,7 @@ func TestUserWith200EventsFetchesAllAtOnce(t *testing.T) {
 
 func TestConcurrencyBoundIsHonoured(t *testing.T) {
 	g := newGateway(t, eventsim.Config{EventDelay: 50 * time.Millisecond, Users: 1, EventsPerUser: 50},
-		func(c *config.Config) { c.UpstreamMaxConcurrency = 10 })
+		func(c *config.Config) { c.Upstream.Client.MaxConcurrency = 10 })
 	res := g.query(t, `{ user(id: "u1") { events { id } } }`, nil)
 	if len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
@@ -155,8 +155,8 @@ func TestFailedEventFetchIsAPartialResult(t *testing.T) {
 
 func TestTimeoutHasItsCode(t *testing.T) {
 	g := newGateway(t, eventsim.Config{EventDelay: 300 * time.Millisecond}, func(c *config.Config) {
-		c.UpstreamTimeout = 20 * time.Millisecond
-		c.UpstreamMaxRetries = 1
+		c.Upstream.Client.Timeout = 20 * time.Millisecond
+		c.Upstream.Client.Retry.MaxRetries = 1
 	})
 	res := g.query(t, `{ user(id: "2") { id events { id } } }`, nil)
 	if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "UPSTREAM_TIMEOUT" {

@@ -1,4 +1,4 @@
-package app
+package gateway
 
 import (
 	"encoding/json"
@@ -103,7 +103,7 @@ func TestUpstreamDetailsDoNotLeak(t *testing.T) {
 		host := strings.TrimPrefix(upstream.URL, "http://")
 		upstream.Close() // connection refused from now on
 		cfg := testConfig(t)
-		cfg.DetailedErrors = detailed
+		cfg.Upstream.DetailedErrors = detailed
 		a, err := New(cfg, "http://"+host, discardLog())
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package app
+package gateway
 
 import (
 	"context"
@@ -26,16 +26,18 @@ import (
 )
 
 // newGraphQL builds the GraphQL endpoint from gqlgen's own transports and
-// extensions, hardened as cfg says.
+// extensions, hardened as cfg says: CSRF first (Apollo's order), then
+// requests that are not well-formed GraphQL requests are refused
+// (gqlhttp.CheckRequest), and error answers follow GraphQL over HTTP (gqlhttp.NormalizeErrors).
 func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *metrics.Metrics) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(svc)))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.GraphQL.QueryCacheSize))
 	srv.SetErrorPresenter(graph.NewErrorPresenter(svc, log))
-	srv.SetDisableSuggestion(!cfg.FieldSuggestions)
-	srv.SetParserTokenLimit(cfg.MaxQueryTokens)
+	srv.SetDisableSuggestion(!cfg.GraphQL.FieldSuggestions)
+	srv.SetParserTokenLimit(cfg.GraphQL.MaxTokens)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
 		return &gqlerror.Error{
@@ -43,15 +45,15 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *m
 			Extensions: map[string]any{"code": eventsvc.CodeInternal},
 		}
 	})
-	if cfg.Introspection {
+	if cfg.GraphQL.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(gqlhttp.NoIntrospection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.GraphQL.APQCacheSize)})
 	// Shape first: "too deep" says more than the complexity that follows from it.
-	srv.Use(gqllimit.Shape{MaxDepth: cfg.MaxQueryDepth, MaxAliases: cfg.MaxQueryAliases})
-	if cfg.MaxQueryComplexity > 0 {
-		srv.Use(extension.FixedComplexityLimit(cfg.MaxQueryComplexity))
+	srv.Use(gqllimit.Shape{MaxDepth: cfg.GraphQL.MaxDepth, MaxAliases: cfg.GraphQL.MaxAliases})
+	if cfg.GraphQL.MaxComplexity > 0 {
+		srv.Use(extension.FixedComplexityLimit(cfg.GraphQL.MaxComplexity))
 	}
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
@@ -72,7 +74,11 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *m
 		}
 		return resp
 	})
-	return srv
+	h := gqlhttp.CheckRequest(gqlhttp.NormalizeErrors(srv))
+	if cfg.HTTP.CSRFPrevention {
+		h = middleware.GraphQLCSRF(h)
+	}
+	return h
 }
 
 // outcome classifies a response: ok, partial (data and errors) or error.

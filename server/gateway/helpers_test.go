@@ -1,4 +1,4 @@
-package app
+package gateway
 
 import (
 	"encoding/json"
@@ -20,7 +20,7 @@ import (
 type gateway struct {
 	sim *eventsim.Sim
 	url string
-	app *App
+	app *Gateway
 }
 
 // testConfig is the default configuration with fast retries.
@@ -30,8 +30,8 @@ func testConfig(t testing.TB) config.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.UpstreamRetryBase = time.Millisecond
-	cfg.UpstreamRetryMax = 5 * time.Millisecond
+	cfg.Upstream.Client.Retry.Base = time.Millisecond
+	cfg.Upstream.Client.Retry.Max = 5 * time.Millisecond
 	return cfg
 }
 

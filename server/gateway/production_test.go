@@ -1,4 +1,4 @@
-package app
+package gateway
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func gqlBody(query string) string {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, func(c *config.Config) { c.ReadyCheckInterval = 0 })
+	g := newGateway(t, eventsim.Config{}, func(c *config.Config) { c.HTTP.ReadyCheckInterval = 0 })
 	if resp, body := do(t, "GET", g.url+"/healthz", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
 		t.Errorf("healthz: %d %s", resp.StatusCode, body)
 	}
@@ -47,7 +47,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 func TestNotReadyWhenUpstreamIsDown(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.ReadyCheckInterval = 0
+	cfg.HTTP.ReadyCheckInterval = 0
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	a, err := New(cfg, dead.URL, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -187,7 +187,7 @@ func TestSizeLimits(t *testing.T) {
 }
 
 func TestRequestDeadlineReachesUpstream(t *testing.T) {
-	g := newGateway(t, eventsim.Config{EventDelay: 2 * time.Second}, func(c *config.Config) { c.RequestTimeout = 100 * time.Millisecond })
+	g := newGateway(t, eventsim.Config{EventDelay: 2 * time.Second}, func(c *config.Config) { c.HTTP.RequestTimeout = 100 * time.Millisecond })
 	resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(`{ event(id: "event-1") { id } }`), nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "UPSTREAM_TIMEOUT") {
 		t.Fatalf("%d %s, want an UPSTREAM_TIMEOUT error", resp.StatusCode, body)
@@ -255,7 +255,7 @@ func TestProductionDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := newGateway(t, eventsim.Config{}, func(c *config.Config) {
-		c.Introspection, c.IDE, c.FieldSuggestions, c.CORSAllowedOrigins = cfg.Introspection, cfg.IDE, cfg.FieldSuggestions, cfg.CORSAllowedOrigins
+		c.GraphQL, c.HTTP.CORSAllowedOrigins = cfg.GraphQL, cfg.HTTP.CORSAllowedOrigins
 	})
 	dev := newGateway(t, eventsim.Config{}, nil)
 
@@ -283,7 +283,7 @@ func TestProductionDefaults(t *testing.T) {
 }
 
 func TestCORSAllowList(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, func(c *config.Config) { c.CORSAllowedOrigins = []string{"https://ok.example"} })
+	g := newGateway(t, eventsim.Config{}, func(c *config.Config) { c.HTTP.CORSAllowedOrigins = []string{"https://ok.example"} })
 	pre := map[string]string{"Origin": "https://ok.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,idempotency-key"}
 	resp, _ := do(t, "OPTIONS", g.url+"/graphql", "", "", pre)
 	if resp.Header.Get("Access-Control-Allow-Origin") != "https://ok.example" || !strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "idempotency-key") {

@@ -1,0 +1,131 @@
+// Package gateway is the composition root: it builds every part of the
+// gateway from its configuration (upstream client, breaker, idempotency,
+// service layer, GraphQL and REST front doors, health, metrics) and stacks
+// the HTTP layers every request passes through. It is the only package that
+// knows them all; nothing under internal/ imports it or graph/.
+package gateway
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/rs/cors"
+
+	"github.com/eventms/gateway/internal/breaker"
+	"github.com/eventms/gateway/internal/config"
+	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/health"
+	"github.com/eventms/gateway/internal/ide"
+	"github.com/eventms/gateway/internal/idempotency"
+	"github.com/eventms/gateway/internal/loader"
+	"github.com/eventms/gateway/internal/metrics"
+	"github.com/eventms/gateway/internal/middleware"
+	"github.com/eventms/gateway/internal/rest"
+)
+
+// Gateway is a wired gateway.
+type Gateway struct {
+	// Handler serves every route.
+	Handler http.Handler
+	// Health answers the probes; Drain it when shutting down.
+	Health *health.Checker
+	api    *eventapi.Client
+}
+
+// Option adjusts how New wires the gateway.
+type Option func(*options)
+
+type options struct {
+	now func() time.Time
+}
+
+// WithClock makes the time-based parts (circuit breaker, idempotency TTL,
+// readiness cache) read now instead of the wall clock; tests use it to be
+// exact and fast.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// New wires a gateway calling the Event API at baseURL.
+func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*Gateway, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	m := metrics.New()
+	apiCfg := cfg.Upstream.Client
+	apiCfg.BaseURL = baseURL
+	apiCfg.Hooks = eventapi.Hooks{Call: m.UpstreamCall, Retry: m.UpstreamRetry, Shared: m.UpstreamShared}
+	api, err := eventapi.New(apiCfg)
+	if err != nil {
+		return nil, fmt.Errorf("upstream client: %w", err)
+	}
+	brCfg := cfg.Breaker
+	brCfg.Now = o.now
+	brCfg.OnStateChange = func(from, to breaker.State) {
+		log.Warn("addEvent circuit breaker changed state", "from", from.String(), "to", to.String())
+		m.BreakerTransition(from.String(), to.String(), int(to))
+	}
+	br := breaker.New(brCfg)
+	store, err := idempotency.NewMemory[eventsvc.AddedEvent](cfg.Idempotency.MaxKeys, o.now)
+	if err != nil {
+		return nil, err
+	}
+	svc := eventsvc.New(api, br, idempotency.NewGuard[eventsvc.AddedEvent](store, cfg.Idempotency.TTL), log, eventsvc.Options{
+		Loaders:           loader.Options{Wait: cfg.Upstream.LoaderBatchWait, BatchSize: m.LoaderBatch},
+		DetailedErrors:    cfg.Upstream.DetailedErrors,
+		WriteCheckRetries: cfg.Upstream.WriteCheckRetries,
+	})
+	checker := health.New(api.Ping, func() string { return br.State().String() },
+		cfg.HTTP.ReadyCheckInterval, apiCfg.Timeout, o.now)
+
+	routes := &routes{mux: http.NewServeMux(), svc: svc}
+	routes.handle("/graphql", newGraphQL(cfg, svc, log, m))
+	if cfg.GraphQL.IDE {
+		routes.handle("GET /{$}", ide.Page("Event Management System", "/graphql"))
+		routes.handle("GET "+ide.AssetPrefix, ide.Assets())
+	}
+	rest.New(svc, log).Register(routes)
+	routes.handle("GET /healthz", http.HandlerFunc(checker.Live))
+	routes.handle("GET /readyz", http.HandlerFunc(checker.Ready))
+	routes.handle("GET /metrics", m.Handler())
+
+	// Outermost last: observe (request id, access log, panics) sees
+	// everything, then CORS, then path and size limits, then the deadline.
+	var h http.Handler = middleware.Deadline(cfg.HTTP.RequestTimeout, routes.mux)
+	h = middleware.Limits(cfg.HTTP.MaxBodyBytes, cfg.HTTP.MaxURLQueryBytes, h)
+	h = middleware.CleanPath(h)
+	if len(cfg.HTTP.CORSAllowedOrigins) > 0 {
+		h = cors.New(cors.Options{
+			AllowedOrigins: cfg.HTTP.CORSAllowedOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders: []string{"Content-Type", "Authorization", "X-Request-ID", "Idempotency-Key",
+				"Apollo-Require-Preflight", "X-Apollo-Operation-Name"},
+			ExposedHeaders: []string{"X-Request-ID", "Retry-After", "Idempotent-Replayed"},
+			MaxAge:         600,
+		}).Handler(h)
+	}
+	h = middleware.Observe(log, m.HTTPRequest, h)
+	return &Gateway{Handler: h, Health: checker, api: api}, nil
+}
+
+// Close releases the upstream client's connections and ends its calls.
+func (g *Gateway) Close() { g.api.Close() }
+
+// routes is the route table: every route is named for logs and metrics and
+// gets its own per-request dataloaders, so batching and caching never leak
+// between requests. It is the rest.Mux the REST routes register on.
+type routes struct {
+	mux *http.ServeMux
+	svc *eventsvc.Service
+}
+
+// Handle implements rest.Mux.
+func (rt *routes) Handle(pattern string, h http.Handler) { rt.handle(pattern, h) }
+
+func (rt *routes) handle(pattern string, h http.Handler) {
+	rt.mux.Handle(pattern, middleware.Route(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(rt.svc.WithLoaders(r.Context())))
+	})))
+}
