@@ -7,10 +7,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -43,16 +46,105 @@ func testConfig(t *testing.T, env map[string]string) settings {
 	return settings{Config: cfg, sim: sim}
 }
 
-// startRun starts run in the background and returns its address once it
-// listens, the function that asks it to stop, and where its result arrives.
-func startRun(cfg settings) (addr string, stop context.CancelFunc, done <-chan error) {
+// startRun starts run in the background, logging to log, and returns its
+// address once it listens, the function that asks it to stop, and where its
+// result arrives.
+func startRun(cfg settings, log *slog.Logger) (addr string, stop context.CancelFunc, done <-chan error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	result := make(chan error, 1)
 	go func() {
-		result <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addrc <- a })
+		result <- run(ctx, cfg, log, func(a string) { addrc <- a })
 	}()
 	return <-addrc, cancel, result
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// logSignal is a slog.Handler that discards every record but closes seen
+// once a record with message msg is logged: run logs "shutting down:
+// draining" once /readyz reports draining, so a test can act inside the
+// drain delay without guessing when it starts.
+type logSignal struct {
+	msg  string
+	once *sync.Once
+	seen chan struct{}
+}
+
+func newLogSignal(msg string) logSignal {
+	return logSignal{msg: msg, once: new(sync.Once), seen: make(chan struct{})}
+}
+
+func (h logSignal) Enabled(context.Context, slog.Level) bool { return true }
+func (h logSignal) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h logSignal) WithGroup(string) slog.Handler            { return h }
+func (h logSignal) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.once.Do(func() { close(h.seen) })
+	}
+	return nil
+}
+
+// heldUpstream is the simulated Event API (no delay, no faults) behind a
+// gate: an event lookup reports its arrival on arrived, then is held until
+// release is called (or its client gives up). Other routes, such as the
+// readiness probe's, are served at once. A test knows the gateway's query is
+// in flight, and keeps it in flight, for as long as it needs to.
+type heldUpstream struct {
+	URL     string
+	arrived chan struct{}
+	release func()
+}
+
+func startHeldUpstream(t *testing.T) *heldUpstream {
+	t.Helper()
+	sim := eventsim.New(eventsim.Config{})
+	arrived, held := make(chan struct{}, 16), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/getEventById/") {
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
+			select {
+			case <-held:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	var once sync.Once
+	u := &heldUpstream{URL: srv.URL, arrived: arrived, release: func() { once.Do(func() { close(held) }) }}
+	t.Cleanup(srv.Close)
+	t.Cleanup(u.release) // runs first: nothing is still held when the server closes
+	return u
+}
+
+// recv waits for what ch delivers. The limit only turns a hang into a
+// failure; no test relies on how long anything takes.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// waitUntil polls cond until it holds: an event wait on state this test
+// cannot be told about, bounded only to turn a hang into a failure.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // slowQuery asks for an event, which the simulator answers after its delay.
@@ -68,8 +160,10 @@ func slowQuery(addr string) (int, string, error) {
 }
 
 func TestShutdownDrainsInFlightRequests(t *testing.T) {
-	cfg := testConfig(t, map[string]string{"PORT": "0", "SIM_EVENT_DELAY": "400ms", "SHUTDOWN_DRAIN_DELAY": "200ms", "SIM_NETWORK_ERROR_RATE": "0"})
-	addr, cancel, done := startRun(cfg)
+	up := startHeldUpstream(t)
+	cfg := testConfig(t, map[string]string{"PORT": "0", "EVENT_API_BASE_URL": up.URL, "SHUTDOWN_DRAIN_DELAY": "200ms"})
+	draining := newLogSignal("shutting down: draining")
+	addr, cancel, done := startRun(cfg, slog.New(draining))
 
 	type result struct {
 		status int
@@ -78,9 +172,9 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 	inflight := make(chan result, 1)
 	go func() { s, b, err := slowQuery(addr); inflight <- result{s, b, err} }()
-	time.Sleep(100 * time.Millisecond) // the query is now waiting on the upstream
+	recv(t, up.arrived, "the query to reach the upstream") // the query is now waiting on the upstream
 	cancel()
-	time.Sleep(50 * time.Millisecond) // inside the drain delay: still serving, not ready
+	recv(t, draining.seen, "the drain to start") // inside the drain delay: still serving, not ready
 	resp, err := http.Get("http://" + addr + "/readyz")
 	if err != nil {
 		t.Fatalf("readyz during the drain delay: %v", err)
@@ -91,6 +185,17 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	if resp.StatusCode != 503 || ready.Status != "draining" {
 		t.Errorf("readyz while draining: %d %q, want 503 draining", resp.StatusCode, ready.Status)
 	}
+	// Past the drain delay the listener closes; the query, still held
+	// upstream, is now the in-flight request the shutdown must wait for.
+	waitUntil(t, "the gateway to stop accepting connections", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return true
+		}
+		c.Close()
+		return false
+	})
+	up.release()
 	r := <-inflight
 	if r.err != nil || r.status != 200 || !strings.Contains(r.body, `"Tech Conference"`) {
 		t.Errorf("in-flight request: %d %s %v, want it to complete", r.status, r.body, r.err)
@@ -104,10 +209,11 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 }
 
 func TestShutdownGivesUpAfterItsTimeout(t *testing.T) {
-	cfg := testConfig(t, map[string]string{"PORT": "0", "SIM_EVENT_DELAY": "3s", "SHUTDOWN_TIMEOUT": "100ms"})
-	addr, cancel, done := startRun(cfg)
+	up := startHeldUpstream(t) // holds the query past the shutdown timeout
+	cfg := testConfig(t, map[string]string{"PORT": "0", "EVENT_API_BASE_URL": up.URL, "SHUTDOWN_TIMEOUT": "100ms"})
+	addr, cancel, done := startRun(cfg, quietLog())
 	go slowQuery(addr) //nolint:errcheck // cut off on purpose
-	time.Sleep(100 * time.Millisecond)
+	recv(t, up.arrived, "the query to reach the upstream")
 	cancel()
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "did not finish within 100ms") {
 		t.Errorf("run returned %v, want the shutdown timeout", err)
@@ -126,12 +232,13 @@ func TestSIGTERMExitsZeroAfterDraining(t *testing.T) {
 	}
 	defer cmd.Process.Kill() //nolint:errcheck // already exited when the test passes
 	lines := bufio.NewScanner(stderr)
-	var addr, first string
+	var addr, first, simURL string
 	for addr == "" && lines.Scan() {
 		var rec map[string]any
 		_ = json.Unmarshal(lines.Bytes(), &rec)
 		if first == "" {
 			first, _ = rec["msg"].(string)
+			simURL, _ = rec["url"].(string)
 		}
 		if rec["msg"] == "gateway listening" {
 			addr = strings.Replace(rec["addr"].(string), "[::]", "127.0.0.1", 1)
@@ -143,7 +250,10 @@ func TestSIGTERMExitsZeroAfterDraining(t *testing.T) {
 	go io.Copy(io.Discard, stderr) //nolint:errcheck // drain the rest
 	inflight := make(chan int, 1)
 	go func() { s, _, _ := slowQuery(addr); inflight <- s }()
-	time.Sleep(100 * time.Millisecond)
+	// The child's simulator counts the lookup as it arrives, before its delay.
+	waitUntil(t, "the query to reach the child's simulator", func() bool {
+		return simCalls(t, simURL, eventsim.RouteGetEventByID) > 0
+	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +265,22 @@ func TestSIGTERMExitsZeroAfterDraining(t *testing.T) {
 	if errors.As(err, &exit) || err != nil {
 		t.Errorf("exit: %v, want status 0", err)
 	}
+}
+
+// simCalls asks a simulator running in another process how many calls route
+// has received.
+func simCalls(t *testing.T, simURL, route string) int {
+	t.Helper()
+	resp, err := http.Get(simURL + eventsim.StatsPath)
+	if err != nil {
+		t.Fatalf("simulator stats: %v", err)
+	}
+	defer resp.Body.Close()
+	var st eventsim.Stats
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatalf("simulator stats: %v", err)
+	}
+	return st.Calls[route]
 }
 
 func TestBadConfigurationStopsWithAClearMessage(t *testing.T) {

@@ -37,6 +37,68 @@ func simServer(t *testing.T, cfg eventsim.Config) (*eventsim.Sim, string) {
 	return s, srv.URL
 }
 
+// gate holds an upstream's requests: each reports its path on arrived as it
+// arrives, then waits for open (or for its client to give up) before the
+// simulator serves it. A test knows a call is in flight, and keeps it in
+// flight, for as long as it needs to, whatever the load.
+type gate struct {
+	arrived chan string
+	release chan struct{}
+	once    sync.Once
+}
+
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
+
+// gatedSimServer is simServer behind a gate.
+func gatedSimServer(t *testing.T, cfg eventsim.Config) (*eventsim.Sim, string, *gate) {
+	t.Helper()
+	s := eventsim.New(cfg)
+	g := &gate{arrived: make(chan string, 256), release: make(chan struct{})}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case g.arrived <- r.URL.Path:
+		default:
+		}
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+			return
+		}
+		s.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(g.open) // runs first: nothing is still held when the server closes
+	return s, srv.URL, g
+}
+
+// waitingCtx reports on waiting the first time its Done channel is asked
+// for. Client.get asks for it only in the select where the caller waits for
+// a (possibly shared) call's result, after singleflight.DoChan has returned,
+// so the report is the event "this caller now waits on the call".
+type waitingCtx struct {
+	context.Context
+	once    sync.Once
+	waiting chan<- struct{}
+}
+
+func (c *waitingCtx) Done() <-chan struct{} {
+	c.once.Do(func() { c.waiting <- struct{}{} })
+	return c.Context.Done()
+}
+
+// recv waits for what ch delivers. The limit only turns a hang into a
+// failure; no test relies on how long anything takes.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
 func TestRetriesRecoverDroppedConnections(t *testing.T) {
 	tests := []struct {
 		drops, retries int
@@ -141,10 +203,17 @@ func TestTimeoutIsTyped(t *testing.T) {
 }
 
 func TestCallerCancellationIsNotAnUpstreamError(t *testing.T) {
-	_, url := simServer(t, eventsim.Config{EventDelay: time.Second})
+	_, url, g := gatedSimServer(t, eventsim.Config{})
 	c := newClient(t, url, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(20*time.Millisecond, cancel)
+	defer cancel()
+	go func() {
+		select {
+		case <-g.arrived: // the call is at the upstream, held there: leave mid-call
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	_, err := c.Event(ctx, "event-1")
 	var ue *Error
 	if !errors.Is(err, context.Canceled) || errors.As(err, &ue) {
@@ -232,21 +301,30 @@ func TestConcurrencyBoundAndInFlightDedup(t *testing.T) {
 }
 
 func TestIdenticalConcurrentGetsShareOneCall(t *testing.T) {
-	sim, url := simServer(t, eventsim.Config{EventDelay: 200 * time.Millisecond})
+	sim, url, g := gatedSimServer(t, eventsim.Config{})
 	c := newClient(t, url, nil)
+	const callers = 100
 	var wg sync.WaitGroup
 	start := make(chan struct{})
-	for i := 0; i < 100; i++ {
+	waiting := make(chan struct{}, callers)
+	for i := 0; i < callers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			if _, err := c.Event(context.Background(), "event-1"); err != nil {
+			ctx := &waitingCtx{Context: context.Background(), waiting: waiting}
+			if _, err := c.Event(ctx, "event-1"); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	close(start)
+	// The upstream holds the call until every caller waits on it: all 100
+	// lookups are in flight at the same moment.
+	for i := 0; i < callers; i++ {
+		recv(t, waiting, "the callers to wait on the call")
+	}
+	g.open()
 	wg.Wait()
 	if got := sim.Count(eventsim.RouteGetEventByID); got != 1 {
 		t.Errorf("%d upstream calls for 100 identical concurrent lookups, want 1", got)
@@ -254,20 +332,26 @@ func TestIdenticalConcurrentGetsShareOneCall(t *testing.T) {
 }
 
 func TestSharedCallSurvivesFirstCallerLeaving(t *testing.T) {
-	_, url := simServer(t, eventsim.Config{EventDelay: 100 * time.Millisecond})
+	_, url, g := gatedSimServer(t, eventsim.Config{})
 	c := newClient(t, url, nil)
 	first, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan error, 1)
 	go func() { _, err := c.Event(first, "event-2"); done <- err }()
-	time.Sleep(20 * time.Millisecond)
+	recv(t, g.arrived, "the first caller's call to reach the upstream")
+	waiting := make(chan struct{}, 1)
 	second := make(chan error, 1)
-	go func() { _, err := c.Event(context.Background(), "event-2"); second <- err }()
-	time.Sleep(10 * time.Millisecond)
+	go func() {
+		_, err := c.Event(&waitingCtx{Context: context.Background(), waiting: waiting}, "event-2")
+		second <- err
+	}()
+	recv(t, waiting, "the second caller to wait on the first's call")
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
+	if err := recv(t, done, "the first caller to leave"); !errors.Is(err, context.Canceled) {
 		t.Errorf("first caller: %v, want canceled", err)
 	}
-	if err := <-second; err != nil {
+	g.open() // the shared call, still in flight after the first caller left, now ends
+	if err := recv(t, second, "the second caller's answer"); err != nil {
 		t.Errorf("second caller failed when the first left: %v", err)
 	}
 }

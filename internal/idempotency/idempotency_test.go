@@ -81,6 +81,47 @@ func TestFailuresAreNotRemembered(t *testing.T) {
 	}
 }
 
+// waitingCtx reports on waiting the first time its Done channel is asked
+// for. Guard.Do asks for it only in the select where it waits for a write's
+// outcome, after singleflight.DoChan has returned, so the report is the event
+// "this caller now waits on the write": the ordering a sleep could only hope
+// for.
+type waitingCtx struct {
+	context.Context
+	once    sync.Once
+	waiting chan<- struct{}
+}
+
+func (c *waitingCtx) Done() <-chan struct{} {
+	c.once.Do(func() { c.waiting <- struct{}{} })
+	return c.Context.Done()
+}
+
+// observedStore reports every value it remembers on puts.
+type observedStore struct {
+	Store[string]
+	puts chan string
+}
+
+func (s *observedStore) Put(ctx context.Context, key string, v string, ttl time.Duration) error {
+	err := s.Store.Put(ctx, key, v, ttl)
+	s.puts <- key
+	return err
+}
+
+// recv waits for what ch delivers. The limit only turns a hang into a
+// failure; no test relies on how long anything takes.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
 func TestConcurrentDuplicatesWaitForTheFirst(t *testing.T) {
 	g, _ := newGuard(t)
 	var writes atomic.Int32
@@ -90,13 +131,16 @@ func TestConcurrentDuplicatesWaitForTheFirst(t *testing.T) {
 		<-release
 		return "only", nil
 	}
+	const callers = 20
+	waiting := make(chan struct{}, callers)
 	var wg sync.WaitGroup
 	var replays atomic.Int32
-	for i := 0; i < 20; i++ {
+	for i := 0; i < callers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, r, err := g.Do(context.Background(), "k", write)
+			ctx := &waitingCtx{Context: context.Background(), waiting: waiting}
+			v, r, err := g.Do(ctx, "k", write)
 			if err != nil || v != "only" {
 				t.Errorf("%s %v", v, err)
 			}
@@ -105,7 +149,11 @@ func TestConcurrentDuplicatesWaitForTheFirst(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(50 * time.Millisecond) // let the duplicates pile up behind the first
+	// Every caller, the first included, waits on the one write, which is
+	// held until release: the duplicates have piled up behind the first.
+	for i := 0; i < callers; i++ {
+		recv(t, waiting, "the callers to wait on the write")
+	}
 	close(release)
 	wg.Wait()
 	if writes.Load() != 1 || replays.Load() != 19 {
@@ -114,25 +162,37 @@ func TestConcurrentDuplicatesWaitForTheFirst(t *testing.T) {
 }
 
 func TestWriteOutlivesACallerWhoLeaves(t *testing.T) {
-	g, _ := newGuard(t)
+	c := &clock{t: time.Unix(0, 0)}
+	m, err := NewMemory[string](100, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &observedStore{Store: m, puts: make(chan string, 4)}
+	g := NewGuard[string](store, time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
-	done := make(chan struct{})
+	release := make(chan struct{})
+	wrote := make(chan error, 1)
+	left := make(chan error, 1)
 	go func() {
 		_, _, err := g.Do(ctx, "k", func(wctx context.Context) (string, error) {
 			close(started)
-			time.Sleep(30 * time.Millisecond)
-			defer close(done)
-			return "kept", wctx.Err()
+			<-release // held until its caller has left
+			err := wctx.Err()
+			wrote <- err
+			return "kept", err
 		})
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("leaving caller got %v, want canceled", err)
-		}
+		left <- err
 	}()
 	<-started
 	cancel()
-	<-done
-	time.Sleep(10 * time.Millisecond)
+	if err := recv(t, left, "the caller to leave"); !errors.Is(err, context.Canceled) {
+		t.Errorf("leaving caller got %v, want canceled", err)
+	}
+	close(release) // the caller has gone; the write goes on
+	if err := recv(t, wrote, "the write to end"); err == nil {
+		recv(t, store.puts, "the write's outcome to be remembered")
+	}
 	v, r, err := g.Do(context.Background(), "k", func(context.Context) (string, error) { return "second write", nil })
 	if err != nil || v != "kept" || !r {
 		t.Errorf("retry: %s %v %v, want the first write's outcome", v, r, err)

@@ -35,7 +35,7 @@ func (f *fakeSource) Event(_ context.Context, id string) (*eventapi.Event, error
 
 func (f *fakeSource) User(context.Context, string) (*eventapi.User, error) { return nil, nil }
 
-func TestLoadManyKeepsOrderPerKeyErrorsAndFetchesOnce(t *testing.T) {
+func TestLoadAllKeepsOrderPerKeyErrorsAndFetchesOnce(t *testing.T) {
 	src := &fakeSource{calls: map[string]int{}}
 	var batches []int
 	l := New(src, Options{Wait: time.Millisecond, BatchSize: func(_ string, n int) { batches = append(batches, n) }})
@@ -94,9 +94,9 @@ func (instantSource) Event(_ context.Context, id string) (*eventapi.Event, error
 }
 func (instantSource) User(context.Context, string) (*eventapi.User, error) { return nil, nil }
 
-// BenchmarkLoadMany200 is one request's batch of 200 event ids: loader
+// BenchmarkLoadAll200 is one request's batch of 200 event ids: loader
 // creation, batching, concurrent dispatch and results in order.
-func BenchmarkLoadMany200(b *testing.B) {
+func BenchmarkLoadAll200(b *testing.B) {
 	keys := make([]string, 200)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("e%d", i)
