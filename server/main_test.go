@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventsim"
@@ -221,33 +225,10 @@ func TestShutdownGivesUpAfterItsTimeout(t *testing.T) {
 }
 
 func TestSIGTERMExitsZeroAfterDraining(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "GATEWAY_TEST_MAIN=1", "PORT=0", "SIM_EVENT_DELAY=300ms", "LOG_FORMAT=json")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill() //nolint:errcheck // already exited when the test passes
-	lines := bufio.NewScanner(stderr)
-	var addr, first, simURL string
-	for addr == "" && lines.Scan() {
-		var rec map[string]any
-		_ = json.Unmarshal(lines.Bytes(), &rec)
-		if first == "" {
-			first, _ = rec["msg"].(string)
-			simURL, _ = rec["url"].(string)
-		}
-		if rec["msg"] == "gateway listening" {
-			addr = strings.Replace(rec["addr"].(string), "[::]", "127.0.0.1", 1)
-		}
-	}
+	cmd, addr, first, simURL := startBinary(t, "SIM_EVENT_DELAY=300ms")
 	if !strings.Contains(first, "embedded Event API simulator") {
 		t.Errorf("first log line %q does not say the simulator is in use", first)
 	}
-	go io.Copy(io.Discard, stderr) //nolint:errcheck // drain the rest
 	inflight := make(chan int, 1)
 	go func() { s, _, _ := slowQuery(addr); inflight <- s }()
 	// The child's simulator counts the lookup as it arrives, before its delay.
@@ -260,10 +241,103 @@ func TestSIGTERMExitsZeroAfterDraining(t *testing.T) {
 	if s := <-inflight; s != 200 {
 		t.Errorf("in-flight request got %d, want 200", s)
 	}
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) || err != nil {
+	if err := cmd.Wait(); err != nil {
 		t.Errorf("exit: %v, want status 0", err)
+	}
+}
+
+// startBinary runs this test binary as the real server with env added,
+// and returns it once it listens, with its address, its first log line's
+// message and the url that line names (the embedded simulator's).
+func startBinary(t *testing.T, env ...string) (cmd *exec.Cmd, addr, first, firstURL string) {
+	t.Helper()
+	cmd = exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), "GATEWAY_TEST_MAIN=1", "PORT=0", "LOG_FORMAT=json"), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() }) // already exited when the test passes
+	lines := bufio.NewScanner(stderr)
+	for addr == "" && lines.Scan() {
+		var rec map[string]any
+		_ = json.Unmarshal(lines.Bytes(), &rec)
+		if first == "" {
+			first, _ = rec["msg"].(string)
+			firstURL, _ = rec["url"].(string)
+		}
+		if rec["msg"] == "gateway listening" {
+			addr = strings.Replace(rec["addr"].(string), "[::]", "127.0.0.1", 1)
+		}
+	}
+	if addr == "" {
+		t.Fatal("the server never listened")
+	}
+	go io.Copy(io.Discard, stderr) //nolint:errcheck // drain the rest
+	return cmd, addr, first, firstURL
+}
+
+// fragmentBomb is a document of levels named fragments, each spreading the
+// previous fanout times: a few hundred bytes that expand to fanout^levels fields.
+func fragmentBomb(levels, fanout int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "query { ...F%d } fragment F0 on Query { users { id } }", levels)
+	for l := 1; l <= levels; l++ {
+		fmt.Fprintf(&b, " fragment F%d on Query {", l)
+		for i := 0; i < fanout; i++ {
+			fmt.Fprintf(&b, " ...F%d", l-1)
+		}
+		b.WriteString(" }")
+	}
+	return b.String()
+}
+
+// The audit's attack on the real binary in production mode: fragment
+// bombs from several clients are each refused with a code, the server keeps
+// answering ordinary queries, and SIGTERM afterwards exits 0.
+func TestFragmentBombsThenSIGTERMExitsZero(t *testing.T) {
+	sim := httptest.NewServer(eventsim.New(eventsim.Config{}))
+	defer sim.Close()
+	cmd, addr, _, _ := startBinary(t, "APP_ENV=production", "EVENT_API_BASE_URL="+sim.URL, "SHUTDOWN_DRAIN_DELAY=0s")
+	post := func(query string) (int, string, error) {
+		body, _ := json.Marshal(map[string]string{"query": query})
+		resp, err := http.Post("http://"+addr+"/graphql", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), err
+	}
+	var g errgroup.Group
+	for _, levels := range []int{6, 8, 12, 20} {
+		for _, fanout := range []int{10, 50} {
+			g.Go(func() error {
+				status, body, err := post(fragmentBomb(levels, fanout))
+				if err != nil {
+					return err
+				}
+				if status != 200 || !strings.Contains(body, `"code":"QUERY_TOO_LARGE"`) || strings.Contains(body, `"data"`) {
+					return fmt.Errorf("bomb %d×%d: %d %.200s; want QUERY_TOO_LARGE without data", levels, fanout, status, body)
+				}
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if status, body, err := post(`{ user(id: "1") { userName } }`); err != nil || status != 200 || !strings.Contains(body, "john_doe") {
+		t.Fatalf("ordinary query after the attack: %d %s %v", status, body, err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after the attack: %v, want status 0", err)
 	}
 }
 

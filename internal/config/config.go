@@ -107,7 +107,7 @@ type HTTP struct {
 //	MAX_QUERY_COMPLEXITY      MaxComplexity     5000
 //	MAX_QUERY_ALIASES         MaxAliases        30
 //	MAX_QUERY_TOKENS          MaxTokens         5000
-//	MAX_QUERY_FIELDS          MaxFields         3000  fields after expanding fragments
+//	MAX_QUERY_FIELDS          MaxFields         2000  selections after expanding fragments
 //	GRAPHQL_INTROSPECTION     Introspection     dev on / prod off
 //	GRAPHQL_IDE               IDE               dev on / prod off
 //	GRAPHQL_FIELD_SUGGESTIONS FieldSuggestions  dev on / prod off
@@ -209,7 +209,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			MaxComplexity:    r.integer("MAX_QUERY_COMPLEXITY", 5000, 0, 1<<30),
 			MaxAliases:       r.integer("MAX_QUERY_ALIASES", 30, 0, 100000),
 			MaxTokens:        r.integer("MAX_QUERY_TOKENS", 5000, 0, 1<<30),
-			MaxFields:        r.integer("MAX_QUERY_FIELDS", 3000, 0, 1<<20),
+			MaxFields:        r.integer("MAX_QUERY_FIELDS", 2000, 0, 1<<20),
 			Introspection:    r.boolean("GRAPHQL_INTROSPECTION", !prod),
 			IDE:              r.boolean("GRAPHQL_IDE", !prod),
 			FieldSuggestions: r.boolean("GRAPHQL_FIELD_SUGGESTIONS", !prod),

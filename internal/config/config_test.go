@@ -18,7 +18,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Port != 3000 || c.Upstream.Client.MaxConcurrency != 128 || c.Upstream.Client.Timeout != 2*time.Second ||
 		c.Upstream.WriteCheckRetries != 1 || !c.Upstream.DetailedErrors || len(c.Warnings) != 0 ||
-		c.Breaker.FailureWindow != 30*time.Second || c.GraphQL.QueryCacheSize != 1000 || c.GraphQL.MaxFields != 3000 {
+		c.Breaker.FailureWindow != 30*time.Second || c.GraphQL.QueryCacheSize != 1000 || c.GraphQL.MaxFields != 2000 {
 		t.Errorf("defaults: %+v", c)
 	}
 }

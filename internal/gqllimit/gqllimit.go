@@ -1,15 +1,31 @@
-// Package gqllimit is a gqlgen extension that rejects hostile query shapes
-// gqlgen has no built-in limit for: selection depth and alias count.
-// (Complexity and token limits are gqlgen's own: extension.ComplexityLimit
-// and Server.SetParserTokenLimit.)
+// Package gqllimit holds gqlgen extensions that reject hostile query shapes
+// before they cost the gateway more than a linear walk of the document.
+//
+// Named fragments make a document's expansion exponential in its size: a
+// fragment that spreads the previous one ten times, eight levels deep, is a
+// 734-byte query standing for 10^8 fields. Anything that walks the expanded
+// tree (a depth counter, gqlgen's complexity.Calculate) hangs on it. Every
+// walk here that can meet such a document visits each fragment definition
+// once and reuses its result at every spread, so its cost follows the
+// document, not what it expands to:
+//
+//   - Expansion runs before gqlparser validates the document. It bounds the
+//     expansion, and the pairs of same-named fields and of fragments that
+//     make validation quadratic, so that validation and everything after
+//     it only ever see documents it can afford;
+//   - Shape bounds depth and aliases;
+//   - Complexity is gqlgen's complexity limit, computed the same way.
+//
+// The size of the document itself stays bounded by gqlgen's parser token
+// limit (Server.SetParserTokenLimit): below the bounds here, what a
+// document costs is linear in its length.
 package gqllimit
 
 import (
-	"context"
-	"fmt"
-	"strings"
+	"math"
+	"strconv"
 
-	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -18,78 +34,57 @@ import (
 const (
 	CodeDepth   = "QUERY_TOO_DEEP"
 	CodeAliases = "TOO_MANY_ALIASES"
+	// CodeFields rejects a document whose operation or fragment expands to
+	// more selections than Expansion allows.
+	CodeFields = "QUERY_TOO_LARGE"
+	// CodeOverlaps rejects a document that repeats response names in one
+	// selection set more than Expansion allows.
+	CodeOverlaps = "TOO_MANY_OVERLAPPING_FIELDS"
+	// CodeComplexity is gqlgen's own code for its complexity limit, kept so
+	// clients that branch on it see no difference.
+	CodeComplexity = "COMPLEXITY_LIMIT_EXCEEDED"
 )
 
-// Shape limits an operation's depth and number of aliases; zero disables a
-// limit. Introspection fields (__schema, __type) are not counted, so IDEs
-// keep working under a tight depth limit.
-type Shape struct {
-	MaxDepth   int
-	MaxAliases int
-}
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = Shape{}
-
-// ExtensionName implements graphql.HandlerExtension.
-func (Shape) ExtensionName() string { return "QueryShapeLimit" }
-
-// Validate implements graphql.HandlerExtension.
-func (Shape) Validate(graphql.ExecutableSchema) error { return nil }
-
-// MutateOperationContext runs after parsing and validation, before execution.
-func (s Shape) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
-		return nil
+func init() {
+	// A document refused by a limit is a request error, like a validation
+	// failure: GraphQL over HTTP answers it 400 (or 200 with
+	// application/json) and without "data", not as a field error.
+	for _, code := range []string{CodeDepth, CodeAliases, CodeFields, CodeOverlaps, CodeComplexity} {
+		errcode.RegisterErrorType(code, errcode.KindProtocol)
 	}
-	w := walker{fragments: oc.Doc.Fragments, visiting: map[string]bool{}}
-	depth := w.walk(oc.Operation.SelectionSet, 1)
-	if s.MaxDepth > 0 && depth > s.MaxDepth {
-		return limitError(CodeDepth, fmt.Sprintf("query depth %d exceeds the limit of %d", depth, s.MaxDepth))
-	}
-	if s.MaxAliases > 0 && w.aliases > s.MaxAliases {
-		return limitError(CodeAliases, fmt.Sprintf("query uses %d aliases; the limit is %d", w.aliases, s.MaxAliases))
-	}
-	return nil
 }
 
 func limitError(code, msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
 }
 
-type walker struct {
-	fragments ast.FragmentDefinitionList
-	visiting  map[string]bool
-	aliases   int
+// add is a saturating addition of non-negative counts: an expansion can
+// exceed any int, and a count that wrapped round to a small or negative
+// number would slip under every limit.
+func add(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
-// walk returns the depth of set, whose fields sit at level, counting aliases
-// on the way. Validation already rejected fragment cycles; visiting guards anyway.
-func (w *walker) walk(set ast.SelectionSet, level int) int {
-	deepest := level - 1
-	for _, sel := range set {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			if strings.HasPrefix(sel.Name, "__") {
-				continue
-			}
-			if sel.Alias != "" && sel.Alias != sel.Name {
-				w.aliases++
-			}
-			deepest = max(deepest, level, w.walk(sel.SelectionSet, level+1))
-		case *ast.InlineFragment:
-			deepest = max(deepest, w.walk(sel.SelectionSet, level))
-		case *ast.FragmentSpread:
-			f := w.fragments.ForName(sel.Name)
-			if f == nil || w.visiting[sel.Name] {
-				continue
-			}
-			w.visiting[sel.Name] = true
-			deepest = max(deepest, w.walk(f.SelectionSet, level))
-			delete(w.visiting, sel.Name)
+// countString spells a saturated count as what it is, a lower bound.
+func countString(n int) string {
+	if n == math.MaxInt {
+		return "more than " + strconv.Itoa(math.MaxInt-1)
+	}
+	return strconv.Itoa(n)
+}
+
+// fragmentIndex maps each fragment name to its first definition: that is
+// the one ForName, gqlparser's validator and gqlgen's executor resolve a
+// spread to, so a duplicate definition cannot hide what a spread costs.
+func fragmentIndex(list ast.FragmentDefinitionList) map[string]*ast.FragmentDefinition {
+	m := make(map[string]*ast.FragmentDefinition, len(list))
+	for _, f := range list {
+		if _, ok := m[f.Name]; !ok {
+			m[f.Name] = f
 		}
 	}
-	return deepest
+	return m
 }

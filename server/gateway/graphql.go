@@ -34,7 +34,10 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *m
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.GraphQL.QueryCacheSize))
+	// One cache for gqlgen and the expansion guard: a document in it was
+	// checked and validated already, so a repeated query skips both.
+	docs := lru.New[*ast.QueryDocument](cfg.GraphQL.QueryCacheSize)
+	srv.SetQueryCache(docs)
 	srv.SetErrorPresenter(graph.NewErrorPresenter(svc, log))
 	srv.SetDisableSuggestion(!cfg.GraphQL.FieldSuggestions)
 	srv.SetParserTokenLimit(cfg.GraphQL.MaxTokens)
@@ -50,10 +53,16 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *m
 	}
 	srv.Use(gqlhttp.NoIntrospection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.GraphQL.APQCacheSize)})
+	// After APQ, which fills in a hash-only request's query, and before
+	// validation: gqlparser's validator is super-linear in a document's
+	// expansion, so the guard bounds it first, in time linear in the text.
+	if cfg.GraphQL.MaxFields > 0 {
+		srv.Use(&gqllimit.Expansion{MaxFields: cfg.GraphQL.MaxFields, TokenLimit: cfg.GraphQL.MaxTokens, Cache: docs})
+	}
 	// Shape first: "too deep" says more than the complexity that follows from it.
 	srv.Use(gqllimit.Shape{MaxDepth: cfg.GraphQL.MaxDepth, MaxAliases: cfg.GraphQL.MaxAliases})
 	if cfg.GraphQL.MaxComplexity > 0 {
-		srv.Use(extension.FixedComplexityLimit(cfg.GraphQL.MaxComplexity))
+		srv.Use(&gqllimit.Complexity{Limit: cfg.GraphQL.MaxComplexity})
 	}
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
