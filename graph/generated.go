@@ -349,15 +349,31 @@ func newExecutionContext(
 
 var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `"""
+How long a browser or CDN may reuse an answer that holds this type or field,
+in the convention Apollo Server and CDNs know: an answer to a GET query gets
+` + "`" + `Cache-Control: max-age=<the shortest maxAge it holds>` + "`" + `, ` + "`" + `private` + "`" + ` if any
+part is PRIVATE. A field without a hint that returns an object, and a root
+field, default to 0 unless their type has a hint; scalar fields inherit
+their parent's. Mutations and answers with errors are never cached.
+"""
+directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
+
+"Who may keep a cached answer: any cache (PUBLIC) or the client's own only (PRIVATE)."
+enum CacheControlScope {
+  PUBLIC
+  PRIVATE
+}
+
+"""
 A person who owns events in the Event API.
 """
-type User {
+type User @cacheControl(maxAge: 30) {
   "The user's id, as the Event API knows it."
   id: ID!
   "The user's login name."
   userName: String
-  "The user's e-mail address."
-  email: String
+  "The user's e-mail address; personal, so answers holding it are cached privately."
+  email: String @cacheControl(scope: PRIVATE)
   """
   The user's events, in the user's order. Ids the Event API no longer knows
   are left out. Null, with an error carrying this field's path and an
@@ -370,7 +386,7 @@ type User {
 """
 Something a user organises.
 """
-type Event {
+type Event @cacheControl(maxAge: 30) {
   "The event's id; an event fetched as ` + "`" + `event-7` + "`" + ` is ` + "`" + `event-7` + "`" + `."
   id: ID!
   "The event's name."
@@ -3572,6 +3588,22 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOCacheControlScope2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋgraphᚋmodelᚐCacheControlScope(ctx context.Context, v any) (*model.CacheControlScope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CacheControlScope)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCacheControlScope2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋgraphᚋmodelᚐCacheControlScope(ctx context.Context, sel ast.SelectionSet, v *model.CacheControlScope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*eventapi.Event) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -3607,6 +3639,24 @@ func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.Selec
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalID(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.SelectionSet, v *int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(*v)
 	return res
 }
 

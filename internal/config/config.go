@@ -16,6 +16,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/eventms/gateway/internal/breaker"
+	"github.com/eventms/gateway/internal/entitycache"
 	"github.com/eventms/gateway/internal/eventapi"
 )
 
@@ -31,6 +32,7 @@ type Config struct {
 	EventAPIBaseURL string
 
 	Upstream    Upstream
+	Cache       Cache
 	Breaker     breaker.Config
 	Idempotency Idempotency
 	HTTP        HTTP
@@ -60,6 +62,25 @@ type Upstream struct {
 	// DetailedErrors puts the upstream's own error texts (hosts, URLs) in
 	// client-facing messages.
 	DetailedErrors bool
+}
+
+// Cache configures the entity cache between the loaders and the upstream.
+// The defaults: a screen reloaded within seconds costs nothing upstream and
+// other clients' writes show within 5 s; for a minute after that an answer
+// is immediate while it is refreshed behind; during an upstream outage the
+// last answer seen in the past 6 hours is served, marked stale, rather than
+// an error.
+//
+//	CACHE                         Enabled               on    off: every read goes to the upstream
+//	CACHE_FRESH_TTL               Entity.Fresh          5s
+//	CACHE_STALE_WHILE_REVALIDATE  Entity.StaleWhile…    1m
+//	CACHE_STALE_IF_ERROR          Entity.StaleIfError   6h
+//	CACHE_NEGATIVE_TTL            Entity.NegativeTTL    2s    an unknown id is remembered this long
+//	CACHE_MAX_ENTRIES             MaxEntries            50000
+type Cache struct {
+	Enabled    bool
+	Entity     entitycache.Config
+	MaxEntries int
 }
 
 // Idempotency configures addEvent's idempotency keys.
@@ -179,6 +200,16 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			LoaderBatchWait:   r.duration("LOADER_BATCH_WAIT", 0, 0, time.Second),
 			DetailedErrors:    r.boolean("DETAILED_ERRORS", !prod),
 		},
+		Cache: Cache{
+			Enabled: r.boolean("CACHE", true),
+			Entity: entitycache.Config{
+				Fresh:                r.duration("CACHE_FRESH_TTL", 5*time.Second, time.Millisecond, 24*time.Hour),
+				StaleWhileRevalidate: r.duration("CACHE_STALE_WHILE_REVALIDATE", time.Minute, time.Millisecond, 7*24*time.Hour),
+				StaleIfError:         r.duration("CACHE_STALE_IF_ERROR", 6*time.Hour, time.Millisecond, 30*24*time.Hour),
+				NegativeTTL:          r.duration("CACHE_NEGATIVE_TTL", 2*time.Second, time.Millisecond, time.Hour),
+			},
+			MaxEntries: r.integer("CACHE_MAX_ENTRIES", 50000, 1, 10000000),
+		},
 		Breaker: breaker.Config{
 			FailureThreshold: r.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 3, 1, 1000),
 			FailureWindow:    r.durationOrMillis("CIRCUIT_BREAKER_FAILURE_WINDOW", 30*time.Second, time.Millisecond, 24*time.Hour),
@@ -243,6 +274,9 @@ func (c *Config) check(r *reader) {
 	}
 	if retry := c.Upstream.Client.Retry; retry.Max < retry.Base {
 		r.fail("UPSTREAM_RETRY_MAX", retry.Max.String(), fmt.Sprintf("at least UPSTREAM_RETRY_BASE (%s)", retry.Base))
+	}
+	if e := c.Cache.Entity; e.StaleIfError < e.Fresh {
+		r.fail("CACHE_STALE_IF_ERROR", e.StaleIfError.String(), fmt.Sprintf("at least CACHE_FRESH_TTL (%s)", e.Fresh))
 	}
 	if c.Breaker.MaxResetTimeout < c.Breaker.ResetTimeout {
 		r.fail("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT", c.Breaker.MaxResetTimeout.String(),

@@ -3,21 +3,23 @@ package health
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/eventms/gateway/internal/httpjson"
 )
 
 // Checker serves /healthz and /readyz.
 type Checker struct {
-	ping     func(context.Context) error
-	breaker  func() string
-	now      func() time.Time
-	cacheFor time.Duration
-	timeout  time.Duration
-	draining atomic.Bool
+	ping       func(context.Context) error
+	breaker    func() string
+	now        func() time.Time
+	cacheFor   time.Duration
+	timeout    time.Duration
+	staleReads bool
+	draining   atomic.Bool
 
 	mu      sync.Mutex
 	checked time.Time
@@ -33,6 +35,13 @@ func New(ping func(context.Context) error, breaker func() string, cacheFor, time
 	}
 	return &Checker{ping: ping, breaker: breaker, now: now, cacheFor: cacheFor, timeout: timeout}
 }
+
+// ServesStaleReads tells the checker that reads keep working while the
+// upstream is down (an entity cache serves what it saw before): an
+// unreachable upstream then makes the gateway degraded, still ready, so
+// that a whole fleet does not turn unready at once when the dependency it
+// shares fails (the classic cascading failure).
+func (c *Checker) ServesStaleReads() { c.staleReads = true }
 
 // Drain marks the process as shutting down: /readyz answers 503 from now on
 // so load balancers stop sending new requests.
@@ -52,17 +61,23 @@ type readiness struct {
 
 type upstream struct {
 	Reachable bool   `json:"reachable"`
+	Degraded  bool   `json:"degraded,omitempty"`
 	Error     string `json:"error,omitempty"`
 }
 
 // Ready answers 200 when the upstream is reachable and the process is not
 // draining, 503 otherwise; the body says which. An OPEN breaker alone does
-// not make the gateway unready: reads still work.
+// not make the gateway unready: reads still work. Nor, when the gateway
+// serves stale reads, does an unreachable upstream: it is "degraded".
 func (c *Checker) Ready(w http.ResponseWriter, r *http.Request) {
 	err := c.upstreamErr(r.Context())
 	body := readiness{Status: "ready", Upstream: upstream{Reachable: err == nil}, CircuitBreaker: c.breaker()}
 	status := http.StatusOK
-	if err != nil {
+	switch {
+	case err != nil && c.staleReads:
+		body.Upstream.Error, body.Upstream.Degraded = err.Error(), true
+		body.Status = "degraded"
+	case err != nil:
 		body.Upstream.Error = err.Error()
 		body.Status, status = "not ready", http.StatusServiceUnavailable
 	}
@@ -85,8 +100,6 @@ func (c *Checker) upstreamErr(ctx context.Context) error {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, status, v)
 }

@@ -70,3 +70,24 @@ func TestReadiness(t *testing.T) {
 		t.Errorf("healthz while draining: %d; want 200 (alive until the process exits)", rec.Code)
 	}
 }
+
+// With stale reads an unreachable upstream degrades the gateway; it stays
+// ready (a fleet sharing the dependency must not turn unready at once), and
+// draining still wins.
+func TestReadinessWithStaleReads(t *testing.T) {
+	c := New(func(context.Context) error { return errors.New("refused") }, func() string { return "OPEN" }, 0, time.Second, nil)
+	c.ServesStaleReads()
+	rec := httptest.NewRecorder()
+	c.Ready(rec, httptest.NewRequest("GET", "/readyz", nil))
+	var body readiness
+	_ = json.Unmarshal(rec.Body.Bytes(), &body)
+	if rec.Code != 200 || body.Status != "degraded" || body.Upstream.Reachable || !body.Upstream.Degraded {
+		t.Errorf("%d %+v; want 200 degraded", rec.Code, body)
+	}
+	c.Drain()
+	rec = httptest.NewRecorder()
+	c.Ready(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 503 {
+		t.Errorf("draining: %d; want 503", rec.Code)
+	}
+}

@@ -27,6 +27,7 @@ type Metrics struct {
 	batchSize     *prometheus.HistogramVec
 	breakerState  prometheus.Gauge
 	breakerTrans  *prometheus.CounterVec
+	cache         *cacheMetrics
 }
 
 // New registers the collectors in a fresh registry, with Go runtime and

@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/httpcache"
 	"github.com/eventms/gateway/internal/httpjson"
 )
 
@@ -24,6 +26,11 @@ type Mux interface {
 
 // maxIDEcho bounds how much of a caller's id an error message repeats.
 const maxIDEcho = 64
+
+// maxAge is how long a browser or CDN may reuse a read, as the schema's
+// @cacheControl hints say for the same data; the entity cache's remaining
+// freshness shortens it. Users carry e-mail addresses: private.
+const maxAge = 30 * time.Second
 
 // Handler serves the REST compatibility routes.
 type Handler struct {
@@ -38,7 +45,8 @@ func New(svc *eventsvc.Service, log *slog.Logger) *Handler {
 
 // Register mounts every REST route on mux, each with its own content rules:
 // POST /addEvent takes only a JSON body (415 otherwise), so that a
-// cross-site form cannot post to it.
+// cross-site form cannot post to it; the reads say how long their answers
+// may be reused (httpcache), so mount them under httpcache.Handler.
 func (h *Handler) Register(mux Mux) {
 	mux.Handle("GET /getUsers", http.HandlerFunc(h.getUsers))
 	mux.Handle("GET /getEvents", http.HandlerFunc(h.getEvents))
@@ -52,6 +60,7 @@ func (h *Handler) getUsers(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	httpcache.PolicyFrom(r.Context()).Limit(maxAge, true)
 	httpjson.Write(w, http.StatusOK, users)
 }
 
@@ -61,6 +70,7 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	httpcache.PolicyFrom(r.Context()).Limit(maxAge, false)
 	httpjson.Write(w, http.StatusOK, events)
 }
 
@@ -75,6 +85,7 @@ func (h *Handler) getEventsByUserID(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	httpcache.PolicyFrom(r.Context()).Limit(maxAge, false)
 	httpjson.Write(w, http.StatusOK, events)
 }
 

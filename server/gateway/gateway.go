@@ -15,9 +15,11 @@ import (
 
 	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/config"
+	"github.com/eventms/gateway/internal/entitycache"
 	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/health"
+	"github.com/eventms/gateway/internal/httpcache"
 	"github.com/eventms/gateway/internal/ide"
 	"github.com/eventms/gateway/internal/idempotency"
 	"github.com/eventms/gateway/internal/loader"
@@ -33,6 +35,7 @@ type Gateway struct {
 	// Health answers the probes; Drain it when shutting down.
 	Health *health.Checker
 	api    *eventapi.Client
+	cache  *entitycache.Cache
 }
 
 // Option adjusts how New wires the gateway.
@@ -68,20 +71,31 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 		m.BreakerTransition(from.String(), to.String(), int(to))
 	}
 	br := breaker.New(brCfg)
+	var upstream eventsvc.Upstream = api
+	var cache *entitycache.Cache
+	if cfg.Cache.Enabled {
+		if cache, err = newEntityCache(cfg.Cache, api, m, o.now); err != nil {
+			return nil, err
+		}
+		upstream = cache
+	}
 	store, err := idempotency.NewMemory[eventsvc.AddedEvent](cfg.Idempotency.MaxKeys, o.now)
 	if err != nil {
 		return nil, err
 	}
-	svc := eventsvc.New(api, br, idempotency.NewGuard[eventsvc.AddedEvent](store, cfg.Idempotency.TTL), log, eventsvc.Options{
+	svc := eventsvc.New(upstream, br, idempotency.NewGuard[eventsvc.AddedEvent](store, cfg.Idempotency.TTL), log, eventsvc.Options{
 		Loaders:           loader.Options{Wait: cfg.Upstream.LoaderBatchWait, BatchSize: m.LoaderBatch},
 		DetailedErrors:    cfg.Upstream.DetailedErrors,
 		WriteCheckRetries: cfg.Upstream.WriteCheckRetries,
 	})
 	checker := health.New(api.Ping, func() string { return br.State().String() },
 		cfg.HTTP.ReadyCheckInterval, apiCfg.Timeout, o.now)
+	if cache != nil {
+		checker.ServesStaleReads()
+	}
 
-	routes := &routes{mux: http.NewServeMux(), svc: svc}
-	routes.handle("/graphql", newGraphQL(cfg, svc, log, m))
+	routes := &routes{mux: http.NewServeMux(), svc: svc, cache: cfg.Cache.Enabled}
+	routes.handleCached("/graphql", newGraphQL(cfg, svc, log, m))
 	if cfg.GraphQL.IDE {
 		routes.handle("GET /{$}", ide.Page("Event Management System", "/graphql"))
 		routes.handle("GET "+ide.AssetPrefix, ide.Assets())
@@ -107,25 +121,50 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 		}).Handler(h)
 	}
 	h = middleware.Observe(log, m.HTTPRequest, h)
-	return &Gateway{Handler: h, Health: checker, api: api}, nil
+	return &Gateway{Handler: h, Health: checker, api: api, cache: cache}, nil
 }
 
-// Close releases the upstream client's connections and ends its calls.
-func (g *Gateway) Close() { g.api.Close() }
+// Close ends the cache's background refreshes, then the upstream client's
+// calls, and releases its connections.
+func (g *Gateway) Close() {
+	if g.cache != nil {
+		g.cache.Close()
+	}
+	g.api.Close()
+}
 
 // routes is the route table: every route is named for logs and metrics and
 // gets its own per-request dataloaders, so batching and caching never leak
-// between requests. It is the rest.Mux the REST routes register on.
+// between requests, and, with the entity cache on, its own cache report. It
+// is the rest.Mux the REST routes register on.
 type routes struct {
-	mux *http.ServeMux
-	svc *eventsvc.Service
+	mux   *http.ServeMux
+	svc   *eventsvc.Service
+	cache bool
 }
 
-// Handle implements rest.Mux.
-func (rt *routes) Handle(pattern string, h http.Handler) { rt.handle(pattern, h) }
+// Handle implements rest.Mux: REST routes are HTTP-cacheable.
+func (rt *routes) Handle(pattern string, h http.Handler) { rt.mount(pattern, h, true) }
 
-func (rt *routes) handle(pattern string, h http.Handler) {
-	rt.mux.Handle(pattern, middleware.Route(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(rt.svc.WithLoaders(r.Context())))
-	})))
+// handle mounts a route that is not HTTP-cacheable (probes, metrics, the IDE).
+func (rt *routes) handle(pattern string, h http.Handler) { rt.mount(pattern, h, false) }
+
+// handleCached mounts a route whose GET answers carry Cache-Control and an
+// ETag, and answer If-None-Match with 304.
+func (rt *routes) handleCached(pattern string, h http.Handler) { rt.mount(pattern, h, true) }
+
+// mount stacks a route's layers, outermost first: its name, the HTTP cache
+// policy (which must see the entity cache's report complete), the cache
+// report, the loaders.
+func (rt *routes) mount(pattern string, route http.Handler, cached bool) {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route.ServeHTTP(w, r.WithContext(rt.svc.WithLoaders(r.Context())))
+	})
+	if rt.cache {
+		h = withCacheReport(h)
+	}
+	if cached {
+		h = httpcache.Handler(h)
+	}
+	rt.mux.Handle(pattern, middleware.Route(pattern, h))
 }

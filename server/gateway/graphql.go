@@ -16,7 +16,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/eventms/gateway/graph"
+	"github.com/eventms/gateway/internal/cachecontrol"
 	"github.com/eventms/gateway/internal/config"
+	"github.com/eventms/gateway/internal/entitycache"
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/gqlhttp"
 	"github.com/eventms/gateway/internal/gqllimit"
@@ -52,6 +54,7 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *m
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(gqlhttp.NoIntrospection{})
+	srv.Use(&cachecontrol.Extension{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.GraphQL.APQCacheSize)})
 	// After APQ, which fills in a hash-only request's query, and before
 	// validation: gqlparser's validator is super-linear in a document's
@@ -78,6 +81,12 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *m
 			}
 		}
 		middleware.InfoFrom(ctx).Operation = name
+		if sum := entitycache.ReportFrom(ctx).Summary(); resp != nil && sum.Stale {
+			if resp.Extensions == nil {
+				resp.Extensions = map[string]any{}
+			}
+			resp.Extensions["cache"] = staleExtension(sum)
+		}
 		if resp != nil {
 			m.GraphQLOperation(name, typ, outcome(resp))
 		}
@@ -87,7 +96,16 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *m
 	if cfg.HTTP.CSRFPrevention {
 		h = middleware.GraphQLCSRF(h)
 	}
-	return h
+	return varyAccept(h)
+}
+
+// varyAccept tells caches that the answer depends on Accept (its media
+// type, and the status of request errors, do).
+func varyAccept(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // outcome classifies a response: ok, partial (data and errors) or error.

@@ -23,7 +23,9 @@ type gateway struct {
 	app *Gateway
 }
 
-// testConfig is the default configuration with fast retries.
+// testConfig is the default configuration with fast retries and the entity
+// cache off: most tests count what reaches the upstream, which the cache
+// would hide; cache_test.go turns it on.
 func testConfig(t testing.TB) config.Config {
 	t.Helper()
 	cfg, err := config.Load(func(string) (string, bool) { return "", false })
@@ -32,6 +34,7 @@ func testConfig(t testing.TB) config.Config {
 	}
 	cfg.Upstream.Client.Retry.Base = time.Millisecond
 	cfg.Upstream.Client.Retry.Max = 5 * time.Millisecond
+	cfg.Cache.Enabled = false
 	return cfg
 }
 

@@ -1,0 +1,89 @@
+package httpcache
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCacheControlFromThePolicy(t *testing.T) {
+	tests := []struct {
+		name   string
+		method string
+		status int
+		policy func(p *Policy)
+		want   string
+	}{
+		{"nothing said: revalidate", "GET", 200, func(*Policy) {}, "no-cache"},
+		{"shortest limit wins", "GET", 200, func(p *Policy) { p.Limit(30*time.Second, false); p.Limit(5*time.Second, false) }, "public, max-age=5"},
+		{"any private makes it private", "GET", 200, func(p *Policy) { p.Limit(30*time.Second, false); p.Limit(time.Minute, true) }, "private, max-age=30"},
+		{"under a second: revalidate", "GET", 200, func(p *Policy) { p.Limit(500*time.Millisecond, false) }, "no-cache"},
+		{"no-store wins", "GET", 200, func(p *Policy) { p.Limit(time.Minute, false); p.NoStore() }, "no-store"},
+		{"errors are never stored", "GET", 502, func(p *Policy) { p.Limit(time.Minute, false) }, "no-store"},
+		{"POST is never stored", "POST", 200, func(p *Policy) { p.Limit(time.Minute, false) }, "no-store"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				tt.policy(PolicyFrom(r.Context()))
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, "body")
+			}))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(tt.method, "/x", nil))
+			if got := rec.Header().Get("Cache-Control"); got != tt.want || rec.Code != tt.status || rec.Body.String() != "body" {
+				t.Errorf("%d %q %q; want %d %q", rec.Code, got, rec.Body.String(), tt.status, tt.want)
+			}
+		})
+	}
+}
+
+func TestETagAndNotModified(t *testing.T) {
+	body := "v1"
+	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		PolicyFrom(r.Context()).Limit(5*time.Second, false)
+		_, _ = io.WriteString(w, body)
+	}))
+	get := func(inm string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/x", nil)
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	first := get("")
+	etag := first.Header().Get("ETag")
+	if first.Code != 200 || !strings.HasPrefix(etag, `"`) {
+		t.Fatalf("first: %d ETag %q", first.Code, etag)
+	}
+	for _, inm := range []string{etag, "W/" + etag, `"other", ` + etag, "*"} {
+		if rec := get(inm); rec.Code != http.StatusNotModified || rec.Body.Len() != 0 || rec.Header().Get("ETag") != etag ||
+			rec.Header().Get("Cache-Control") != "public, max-age=5" {
+			t.Errorf("If-None-Match %s: %d %q %v; want 304 with the ETag and Cache-Control", inm, rec.Code, rec.Body.String(), rec.Header())
+		}
+	}
+	body = "v2"
+	if rec := get(etag); rec.Code != 200 || rec.Body.String() != "v2" || rec.Header().Get("ETag") == etag {
+		t.Errorf("after a change: %d %q ETag %q; want 200 with a new ETag", rec.Code, rec.Body.String(), rec.Header().Get("ETag"))
+	}
+}
+
+func TestStreamsPassThrough(t *testing.T) {
+	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		_, _ = io.WriteString(w, "data: 1\n\n")
+		w.(http.Flusher).Flush()
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+	if rec.Header().Get("ETag") != "" || rec.Header().Get("Cache-Control") != "no-store" || !rec.Flushed {
+		t.Errorf("stream: %v flushed %v; want no ETag, no-store, flushed", rec.Header(), rec.Flushed)
+	}
+}

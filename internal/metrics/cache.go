@@ -1,0 +1,47 @@
+package metrics
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// cacheMetrics are the entity cache's collectors, registered only when the
+// cache is on.
+type cacheMetrics struct {
+	lookups   *prometheus.CounterVec
+	refreshes *prometheus.CounterVec
+	evictions prometheus.Counter
+}
+
+// EnableCache registers the entity cache's collectors; entries reports how
+// many entries the cache holds, read at every scrape.
+func (m *Metrics) EnableCache(entries func() int) {
+	m.cache = &cacheMetrics{
+		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_cache_lookups_total",
+			Help: "Entity cache lookups by kind (user, event, users, events) and result (hit, miss, stale).",
+		}, []string{"kind", "result"}),
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_cache_refreshes_total", Help: "Background refreshes of stale entries by kind.",
+		}, []string{"kind"}),
+		evictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_cache_evictions_total", Help: "Entries pushed out of the entity cache to make room.",
+		}),
+	}
+	m.reg.MustRegister(m.cache.lookups, m.cache.refreshes, m.cache.evictions,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gateway_cache_entries", Help: "Entries held by the entity cache.",
+		}, func() float64 { return float64(entries()) }))
+}
+
+// CacheHit records a lookup answered fresh from the cache.
+func (m *Metrics) CacheHit(kind string) { m.cache.lookups.WithLabelValues(kind, "hit").Inc() }
+
+// CacheMiss records a lookup that went to the upstream.
+func (m *Metrics) CacheMiss(kind string) { m.cache.lookups.WithLabelValues(kind, "miss").Inc() }
+
+// CacheStale records a lookup answered with a stale entry.
+func (m *Metrics) CacheStale(kind string) { m.cache.lookups.WithLabelValues(kind, "stale").Inc() }
+
+// CacheRefresh records a background refresh started.
+func (m *Metrics) CacheRefresh(kind string) { m.cache.refreshes.WithLabelValues(kind).Inc() }
+
+// CacheEviction records an entry pushed out to make room.
+func (m *Metrics) CacheEviction() { m.cache.evictions.Inc() }

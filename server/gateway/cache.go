@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/eventms/gateway/internal/config"
+	"github.com/eventms/gateway/internal/entitycache"
+	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/httpcache"
+	"github.com/eventms/gateway/internal/metrics"
+)
+
+// newEntityCache puts the entity cache in front of api, as cfg says.
+func newEntityCache(cfg config.Cache, api *eventapi.Client, m *metrics.Metrics, now func() time.Time) (*entitycache.Cache, error) {
+	store, err := entitycache.NewMemory(cfg.MaxEntries, func() { m.CacheEviction() })
+	if err != nil {
+		return nil, err
+	}
+	m.EnableCache(store.Len)
+	ecfg := cfg.Entity
+	ecfg.Now = now
+	ecfg.Hooks = entitycache.Hooks{Hit: m.CacheHit, Miss: m.CacheMiss, Stale: m.CacheStale, Refresh: m.CacheRefresh}
+	return entitycache.New(api, store, ecfg), nil
+}
+
+// withCacheReport gives a request a cache report, limits the answer's HTTP
+// cache policy to the entries' remaining freshness (none when stale), and
+// says on the answer what it holds: Age (the oldest entry's, when a second or more) and, when
+// any of it was stale, a Warning (110, RFC 7234's "Response is Stale").
+// Headers are set when the status is written: by then the reads are done.
+func withCacheReport(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, rep := entitycache.WithReport(r.Context())
+		next.ServeHTTP(&reportWriter{ResponseWriter: w, rep: rep}, r.WithContext(ctx))
+		// What the answer was built from bounds how long it may be reused.
+		if s := rep.Summary(); s.Used {
+			httpcache.PolicyFrom(ctx).Limit(s.FreshFor, false)
+		}
+	})
+}
+
+type reportWriter struct {
+	http.ResponseWriter
+	rep   *entitycache.Report
+	wrote bool
+}
+
+func (w *reportWriter) WriteHeader(status int) {
+	if !w.wrote {
+		w.wrote = true
+		if s := w.rep.Summary(); s.Used && status == http.StatusOK {
+			if s.Age >= time.Second {
+				w.Header().Set("Age", strconv.Itoa(int(s.Age/time.Second)))
+			}
+			if s.Stale {
+				w.Header().Set("Warning", `110 - "Response is Stale"`)
+			}
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *reportWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush passes through for streaming answers.
+func (w *reportWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *reportWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// staleExtension is what a GraphQL answer built from stale data says in
+// its extensions: {"cache": {"stale": true, "age": 42}} (age in seconds).
+func staleExtension(s entitycache.Summary) map[string]any {
+	return map[string]any{"stale": true, "age": int(s.Age / time.Second)}
+}
