@@ -11,9 +11,16 @@
 //
 // Only upstream failures count (5xx, dropped connection, timeout); a 4xx or
 // the caller cancelling is reported as Ignored and changes nothing.
+//
+// A fleet of gateways shares one circuit through Config.Shared (Redis is one
+// such state): failures are counted fleet-wide in the window, OPEN is seen by
+// every replica, and one probe passes for the whole fleet per half-open
+// period. When the shared state cannot be reached the breaker decides on
+// its own local state, as a single process does.
 package breaker
 
 import (
+	"context"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -73,7 +80,13 @@ type Config struct {
 	// Rand returns a number in [0, 1) for the jitter [math/rand/v2].
 	Rand func() float64
 	// OnStateChange, if set, runs after every transition, outside the lock.
+	// With Shared, it runs on the replica whose call caused the transition.
 	OnStateChange func(from, to State)
+	// Shared, if set, holds the circuit's state for a fleet [nil: local].
+	Shared Shared
+	// OnSharedError, if set, runs when Shared fails and the breaker decides
+	// locally instead (metrics, logs).
+	OnSharedError func(err error)
 }
 
 // Permit is the breaker's answer to Allow. When the call is rejected it
@@ -85,6 +98,7 @@ type Permit struct {
 	RetryAfter time.Duration
 	probe      bool
 	generation uint64
+	shared     *Decision // the shared state's decision, when it made one
 }
 
 // Breaker is a circuit breaker. It is safe for concurrent use, and Allow and
@@ -135,6 +149,13 @@ func (b *Breaker) State() State {
 
 // Status returns the state and, while OPEN, how long until a probe may pass.
 func (b *Breaker) Status() (State, time.Duration) {
+	if b.cfg.Shared != nil {
+		st, left, err := b.cfg.Shared.Status(context.Background(), b.cfg.Now())
+		if err == nil {
+			return st, left
+		}
+		b.sharedFailed(err)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.state != Open {
@@ -148,8 +169,14 @@ func (b *Breaker) Status() (State, time.Duration) {
 }
 
 // Allow asks whether a call may go to the upstream now. If ok, the caller
-// must make the call and report its outcome with Done.
-func (b *Breaker) Allow() (p Permit, ok bool) {
+// must make the call and report its outcome with Done. ctx bounds a call
+// to the shared state, if any.
+func (b *Breaker) Allow(ctx context.Context) (p Permit, ok bool) {
+	if b.cfg.Shared != nil {
+		if p, ok, done := b.allowShared(ctx); done {
+			return p, ok
+		}
+	}
 	b.mu.Lock()
 	from := b.state
 	switch b.state {
@@ -185,7 +212,17 @@ func (b *Breaker) Allow() (p Permit, ok bool) {
 // Done records the outcome of a call Allow let through. Outcomes of calls
 // allowed before the last transition are ignored: only the present state's
 // calls decide its future.
-func (b *Breaker) Done(p Permit, o Outcome) {
+func (b *Breaker) Done(ctx context.Context, p Permit, o Outcome) {
+	if p.shared != nil {
+		if b.doneShared(ctx, p, o) {
+			return
+		}
+		// The shared state is out of reach: count the outcome locally, as
+		// a call through the local circuit.
+		b.mu.Lock()
+		p = Permit{generation: b.generation}
+		b.mu.Unlock()
+	}
 	b.mu.Lock()
 	if p.generation != b.generation {
 		b.mu.Unlock()

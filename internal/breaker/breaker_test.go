@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,6 +23,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 type transition struct{ from, to State }
 
+var ctx = context.Background()
+
 func newTest(t *testing.T, mod func(*Config)) (*Breaker, *fakeClock, *[]transition) {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -40,14 +43,21 @@ func newTest(t *testing.T, mod func(*Config)) (*Breaker, *fakeClock, *[]transiti
 	if mod != nil {
 		mod(&cfg)
 	}
+	if sharedState != nil {
+		cfg.Shared = sharedState(t)
+	}
 	return New(cfg), clock, &log
 }
 
+// sharedState, while set, gives every breaker under test a shared state:
+// TestRedisStatePassesTheSuite runs the scenarios again that way.
+var sharedState func(t *testing.T) Shared
+
 // call makes one call through b with outcome o, reporting whether it was allowed.
 func call(b *Breaker, o Outcome) (Permit, bool) {
-	p, ok := b.Allow()
+	p, ok := b.Allow(ctx)
 	if ok {
-		b.Done(p, o)
+		b.Done(ctx, p, o)
 	}
 	return p, ok
 }
@@ -97,7 +107,7 @@ func TestOpenRejectsWithRetryAfterAndProbesAfterTheTimeout(t *testing.T) {
 		call(b, Failure)
 	}
 	clock.Advance(3500 * time.Millisecond)
-	p, ok := b.Allow()
+	p, ok := b.Allow(ctx)
 	if ok || p.State != Open || p.RetryAfter != 6500*time.Millisecond || RetryAfterSeconds(p.RetryAfter) != 7 {
 		t.Fatalf("while open: ok=%v %+v, want rejection with 6.5s (7 whole seconds)", ok, p)
 	}
@@ -105,11 +115,11 @@ func TestOpenRejectsWithRetryAfterAndProbesAfterTheTimeout(t *testing.T) {
 	if b.State() != HalfOpen {
 		t.Errorf("state %s at the end of the open period, want HALF_OPEN", b.State())
 	}
-	probe, ok := b.Allow()
+	probe, ok := b.Allow(ctx)
 	if !ok || probe.State != HalfOpen {
 		t.Fatalf("probe not allowed: %+v", probe)
 	}
-	b.Done(probe, Success)
+	b.Done(ctx, probe, Success)
 	if b.State() != Closed {
 		t.Fatalf("state %s after a successful probe, want CLOSED", b.State())
 	}
@@ -137,12 +147,12 @@ func TestBackoffDoublesToTheCapAndResets(t *testing.T) {
 	}
 	for i, want := range []time.Duration{10, 20, 40, 60, 60, 60} {
 		want *= time.Second
-		p, ok := b.Allow()
+		p, ok := b.Allow(ctx)
 		if ok || p.RetryAfter != want {
 			t.Fatalf("open period %d: %s (ok=%v), want %s", i, p.RetryAfter, ok, want)
 		}
 		clock.Advance(want - time.Nanosecond)
-		if _, ok := b.Allow(); ok {
+		if _, ok := b.Allow(ctx); ok {
 			t.Fatalf("open period %d: allowed a nanosecond early", i)
 		}
 		clock.Advance(time.Nanosecond)
@@ -155,7 +165,7 @@ func TestBackoffDoublesToTheCapAndResets(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		call(b, Failure)
 	}
-	if p, _ := b.Allow(); p.RetryAfter != 10*time.Second {
+	if p, _ := b.Allow(ctx); p.RetryAfter != 10*time.Second {
 		t.Errorf("after a close the first open period is %s, want 10s again", p.RetryAfter)
 	}
 }
@@ -173,7 +183,7 @@ func TestOneProbeAtATime(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if p, ok := b.Allow(); ok {
+			if p, ok := b.Allow(ctx); ok {
 				allowed.Add(1)
 				permits <- p
 			} else if p.State != HalfOpen || RetryAfterSeconds(p.RetryAfter) < 1 {
@@ -186,11 +196,11 @@ func TestOneProbeAtATime(t *testing.T) {
 		t.Fatalf("%d probes allowed at once, want 1", allowed.Load())
 	}
 	// A probe that ends Ignored frees the slot without changing the state.
-	b.Done(<-permits, Ignored)
+	b.Done(ctx, <-permits, Ignored)
 	if b.State() != HalfOpen {
 		t.Fatalf("state %s after an ignored probe, want HALF_OPEN", b.State())
 	}
-	if _, ok := b.Allow(); !ok {
+	if _, ok := b.Allow(ctx); !ok {
 		t.Error("next probe not allowed after the first was ignored")
 	}
 }
@@ -207,17 +217,17 @@ func TestIgnoredOutcomesAreNotFailures(t *testing.T) {
 
 func TestLateOutcomesFromAnEarlierStateAreIgnored(t *testing.T) {
 	b, clock, _ := newTest(t, nil)
-	early, _ := b.Allow() // a slow call started while CLOSED
+	early, _ := b.Allow(ctx) // a slow call started while CLOSED
 	for i := 0; i < 3; i++ {
 		call(b, Failure)
 	}
 	clock.Advance(10 * time.Second)
-	probe, _ := b.Allow()
-	b.Done(early, Success) // arrives during the probe: must not close the circuit
+	probe, _ := b.Allow(ctx)
+	b.Done(ctx, early, Success) // arrives during the probe: must not close the circuit
 	if b.State() != HalfOpen {
 		t.Fatalf("state %s: a stale success decided the probe", b.State())
 	}
-	b.Done(probe, Failure)
+	b.Done(ctx, probe, Failure)
 	if b.State() != Open {
 		t.Fatalf("state %s after the probe failed, want OPEN", b.State())
 	}
@@ -234,7 +244,7 @@ func TestJitterIsBoundedAndVaries(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			call(b, Failure)
 		}
-		p, _ := b.Allow()
+		p, _ := b.Allow(ctx)
 		want := 10*time.Second + time.Duration(rnd*float64(time.Second))
 		if p.RetryAfter != want {
 			t.Errorf("rand %.3f: open for %s, want %s", rnd, p.RetryAfter, want)
@@ -288,8 +298,8 @@ func BenchmarkAllowDoneClosed(b *testing.B) {
 	br := New(Config{})
 	b.ReportAllocs()
 	for b.Loop() {
-		p, _ := br.Allow()
-		br.Done(p, Success)
+		p, _ := br.Allow(ctx)
+		br.Done(ctx, p, Success)
 	}
 }
 
@@ -300,7 +310,7 @@ func BenchmarkAllowRejectOpen(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		br.Allow()
+		br.Allow(ctx)
 	}
 }
 
@@ -309,8 +319,8 @@ func BenchmarkAllowDoneParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			p, _ := br.Allow()
-			br.Done(p, Success)
+			p, _ := br.Allow(ctx)
+			br.Done(ctx, p, Success)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/entitycache"
@@ -35,6 +36,7 @@ type Config struct {
 	Cache       Cache
 	Breaker     breaker.Config
 	Idempotency Idempotency
+	Redis       Redis
 	HTTP        HTTP
 	GraphQL     GraphQL
 	Log         Log
@@ -77,6 +79,7 @@ type Upstream struct {
 //	CACHE_STALE_IF_ERROR          Entity.StaleIfError   6h
 //	CACHE_NEGATIVE_TTL            Entity.NegativeTTL    2s    an unknown id is remembered this long
 //	CACHE_MAX_ENTRIES             MaxEntries            50000
+//	CACHE_FILL_LEASE              Entity.FillLease      3s    with Redis: how long a replica waits for another's fill of the same key
 type Cache struct {
 	Enabled    bool
 	Entity     entitycache.Config
@@ -86,10 +89,34 @@ type Cache struct {
 // Idempotency configures addEvent's idempotency keys.
 //
 //	IDEMPOTENCY_TTL       TTL      24h     how long a key's success is remembered
-//	IDEMPOTENCY_MAX_KEYS  MaxKeys  100000  keys held in memory at most
+//	IDEMPOTENCY_MAX_KEYS  MaxKeys  100000  keys held in memory at most (without Redis)
+//	IDEMPOTENCY_LEASE     Lease    30s     how long a key stays claimed if its writer dies mid-write
 type Idempotency struct {
 	TTL     time.Duration
 	MaxKeys int
+	Lease   time.Duration
+}
+
+// Redis configures the state a fleet of replicas shares: idempotency keys,
+// the circuit breaker, the entity cache's second level and its
+// invalidations, APQ documents. Without a URL everything lives in the
+// process, in memory. Every command is bounded by Timeout (and the
+// caller's deadline), so a slow Redis never holds a request long.
+//
+//	REDIS_URL           URL          (empty)   redis://[user:password@]host:port[/db], or rediss:// for TLS
+//	REDIS_KEY_PREFIX    KeyPrefix    eventgw:  prefix of every key and channel
+//	REDIS_POOL_SIZE     PoolSize     32        connections per replica
+//	REDIS_DIAL_TIMEOUT  DialTimeout  1s
+//	REDIS_TIMEOUT       Timeout      250ms     read and write timeout of one command
+//	REDIS_MAX_RETRIES   MaxRetries   1         retries of a failed command
+type Redis struct {
+	URL         string
+	Options     *redis.Options // parsed from URL, with the settings below
+	KeyPrefix   string
+	PoolSize    int
+	DialTimeout time.Duration
+	Timeout     time.Duration
+	MaxRetries  int
 }
 
 // HTTP configures the server, the layers every request passes and the probes.
@@ -207,6 +234,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 				StaleWhileRevalidate: r.duration("CACHE_STALE_WHILE_REVALIDATE", time.Minute, time.Millisecond, 7*24*time.Hour),
 				StaleIfError:         r.duration("CACHE_STALE_IF_ERROR", 6*time.Hour, time.Millisecond, 30*24*time.Hour),
 				NegativeTTL:          r.duration("CACHE_NEGATIVE_TTL", 2*time.Second, time.Millisecond, time.Hour),
+				FillLease:            r.duration("CACHE_FILL_LEASE", 3*time.Second, time.Millisecond, time.Minute),
 			},
 			MaxEntries: r.integer("CACHE_MAX_ENTRIES", 50000, 1, 10000000),
 		},
@@ -220,6 +248,15 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		Idempotency: Idempotency{
 			TTL:     r.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
 			MaxKeys: r.integer("IDEMPOTENCY_MAX_KEYS", 100000, 1, 10000000),
+			Lease:   r.duration("IDEMPOTENCY_LEASE", 30*time.Second, 100*time.Millisecond, time.Hour),
+		},
+		Redis: Redis{
+			URL:         r.str("REDIS_URL", ""),
+			KeyPrefix:   r.str("REDIS_KEY_PREFIX", "eventgw:"),
+			PoolSize:    r.integer("REDIS_POOL_SIZE", 32, 1, 10000),
+			DialTimeout: r.duration("REDIS_DIAL_TIMEOUT", time.Second, time.Millisecond, time.Minute),
+			Timeout:     r.duration("REDIS_TIMEOUT", 250*time.Millisecond, time.Millisecond, time.Minute),
+			MaxRetries:  r.integer("REDIS_MAX_RETRIES", 1, 0, 10),
 		},
 		HTTP: HTTP{
 			ReadHeaderTimeout:  r.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Millisecond, time.Hour),
@@ -275,6 +312,17 @@ func (c *Config) check(r *reader) {
 	if retry := c.Upstream.Client.Retry; retry.Max < retry.Base {
 		r.fail("UPSTREAM_RETRY_MAX", retry.Max.String(), fmt.Sprintf("at least UPSTREAM_RETRY_BASE (%s)", retry.Base))
 	}
+	if c.Redis.URL != "" {
+		opt, err := redis.ParseURL(c.Redis.URL)
+		if err != nil {
+			r.fail("REDIS_URL", redactURL(c.Redis.URL), "redis://[user:password@]host:port[/db] or rediss://… ("+err.Error()+")")
+		} else {
+			opt.PoolSize, opt.DialTimeout, opt.MaxRetries = c.Redis.PoolSize, c.Redis.DialTimeout, c.Redis.MaxRetries
+			opt.ReadTimeout, opt.WriteTimeout = c.Redis.Timeout, c.Redis.Timeout
+			opt.PoolTimeout = c.Redis.Timeout + c.Redis.DialTimeout
+			c.Redis.Options = opt
+		}
+	}
 	if e := c.Cache.Entity; e.StaleIfError < e.Fresh {
 		r.fail("CACHE_STALE_IF_ERROR", e.StaleIfError.String(), fmt.Sprintf("at least CACHE_FRESH_TTL (%s)", e.Fresh))
 	}
@@ -285,6 +333,14 @@ func (c *Config) check(r *reader) {
 	if c.HTTP.RequestTimeout > c.HTTP.WriteTimeout {
 		r.fail("REQUEST_TIMEOUT", c.HTTP.RequestTimeout.String(), fmt.Sprintf("at most HTTP_WRITE_TIMEOUT (%s), or answers are cut off", c.HTTP.WriteTimeout))
 	}
+}
+
+// redactURL hides a URL's password before an error message repeats it.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(unparseable URL)"
 }
 
 // environment reads APP_ENV, or NODE_ENV, which callers migrating from the

@@ -52,6 +52,7 @@ type Hooks struct {
 //	StaleIfError          [6h]   after Fresh: served when fetching again fails
 //	NegativeTTL           [2s]   an unknown id is remembered this long
 //	RefreshTimeout        [10s]  bound of one background refresh
+//	FillLease             [3s]   with a Leaser store: how long another replica's fill is waited for
 //	Now                   [time.Now]
 type Config struct {
 	Fresh                time.Duration
@@ -59,6 +60,7 @@ type Config struct {
 	StaleIfError         time.Duration
 	NegativeTTL          time.Duration
 	RefreshTimeout       time.Duration
+	FillLease            time.Duration
 	Now                  func() time.Time
 	Hooks                Hooks
 }
@@ -90,6 +92,7 @@ func New(up Upstream, store Store, cfg Config) *Cache {
 	def(&cfg.StaleIfError, 6*time.Hour)
 	def(&cfg.NegativeTTL, 2*time.Second)
 	def(&cfg.RefreshTimeout, 10*time.Second)
+	def(&cfg.FillLease, 3*time.Second)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -163,6 +166,11 @@ func (c *Cache) Event(ctx context.Context, id string) (*eventapi.Event, error) {
 	}
 	return v.(*eventapi.Event), nil
 }
+
+// Invalidated tells the cache that another replica's write deleted entries
+// (the caller removes them from the local level): fills in flight may
+// predate that write, so they must not be stored or joined.
+func (c *Cache) Invalidated() { c.epoch.Add(1) }
 
 // AddEvent stores e upstream and, once it is stored, forgets what it
 // changed (the user's event list and both lists) before returning, so the
@@ -250,6 +258,24 @@ func (c *Cache) fill(ctx context.Context, key string, fetch func(context.Context
 		}
 		fctx, cancel := detach.From(c.root, ctx)
 		defer cancel()
+		if l, ok := c.store.(Leaser); ok {
+			release, mine := l.Lease(fctx, key, c.cfg.FillLease)
+			var e Entry
+			if mine {
+				defer release()
+				// Another replica may have finished its fill just before.
+				e, ok = c.store.Get(fctx, key)
+				ok = ok && c.fresh(e)
+			} else {
+				e, ok = c.awaitFleetFill(fctx, key)
+			}
+			if ok {
+				if e.NotFound {
+					return nil, eventapi.ErrNotFound
+				}
+				return e.Value, nil
+			}
+		}
 		v, err := fetch(fctx)
 		switch {
 		case err == nil:
@@ -264,6 +290,29 @@ func (c *Cache) fill(ctx context.Context, key string, fetch func(context.Context
 		return r.Val, r.Err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// awaitFleetFill waits, while another replica holds the fill lease of key,
+// for the entry it will store: identical reads across a fleet then cost
+// one upstream call. It gives up after FillLease without an entry (that
+// replica failed or died), and the caller fetches itself.
+func (c *Cache) awaitFleetFill(ctx context.Context, key string) (Entry, bool) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.NewTimer(c.cfg.FillLease)
+	defer deadline.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return Entry{}, false
+		case <-deadline.C:
+			return Entry{}, false
+		case <-tick.C:
+			if e, ok := c.store.Get(ctx, key); ok && c.fresh(e) {
+				return e, true
+			}
+		}
 	}
 }
 

@@ -69,6 +69,8 @@ type Sim struct {
 	stats      map[string]*routeStats // one per route in routes, never replaced
 	inFlight   int                    // requests being served now, all routes
 	peak       int                    // most served at once since the last reset, all routes
+	holdN      int                    // HoldEvents: lookups to gather before any answers
+	hold       chan struct{}          // closed once holdN lookups are in flight
 }
 
 // routes are the counted Event API routes, in the order the contract lists them.
@@ -200,6 +202,21 @@ func (s *Sim) RemoveEvent(id string) {
 	s.eventOrder = slices.DeleteFunc(s.eventOrder, func(e string) bool { return e == id })
 }
 
+// HoldEvents makes getEventById lookups wait, instead of the event delay,
+// until n of them are in flight at once, then answer all together (or after
+// holdLimit, whichever comes first). A test then sees whether a gateway
+// really fetches n lookups concurrently, however slow or busy the machine:
+// a gateway that does not never gathers n, and the peak shows it.
+func (s *Sim) HoldEvents(n int) {
+	s.mu.Lock()
+	s.holdN, s.hold = n, make(chan struct{})
+	s.mu.Unlock()
+}
+
+// holdLimit bounds a HoldEvents wait, so a gateway that never gathers n
+// lookups fails its test instead of hanging it.
+const holdLimit = 10 * time.Second
+
 func (s *Sim) track(route string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st := s.stats[route]
@@ -207,6 +224,10 @@ func (s *Sim) track(route string, h http.HandlerFunc) http.HandlerFunc {
 		st.count++
 		st.inFlight++
 		st.peak = max(st.peak, st.inFlight)
+		if route == RouteGetEventByID && s.holdN > 0 && st.inFlight >= s.holdN {
+			close(s.hold)
+			s.holdN = 0
+		}
 		s.inFlight++
 		s.peak = max(s.peak, s.inFlight)
 		s.mu.Unlock()
@@ -286,7 +307,17 @@ func (s *Sim) getEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) getEventByID(w http.ResponseWriter, r *http.Request) {
-	if !sleep(r.Context(), s.cfg.EventDelay) {
+	s.mu.Lock()
+	hold := s.hold
+	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		case <-time.After(holdLimit):
+		}
+	} else if !sleep(r.Context(), s.cfg.EventDelay) {
 		return
 	}
 	id := r.PathValue("id")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/idempotency"
 )
 
 // Input limits, in characters.
@@ -91,7 +92,17 @@ func (s *Service) AddEvent(ctx context.Context, in NewEvent, key *string) (ev *e
 		}
 		return AddedEvent{Event: *e, Fingerprint: fp}, nil
 	})
-	if err != nil {
+	var storeErr *idempotency.StoreError
+	switch {
+	case errors.As(err, &storeErr):
+		// Whether the key was used cannot be known: refusing is safe, a
+		// duplicate is not. Writes without a key still go through.
+		return nil, false, &UnavailableError{Message: "idempotency keys cannot be checked now; retry later (or without a key)",
+			State: s.breaker.State(), RetryAfter: time.Second, Err: err}
+	case errors.Is(err, idempotency.ErrInProgress):
+		return nil, false, &UnavailableError{Message: "another request with this idempotency key is still being processed; retry with the same key",
+			State: s.breaker.State(), RetryAfter: time.Second, Err: err}
+	case err != nil:
 		return nil, false, err
 	}
 	if added.Fingerprint != fp {
@@ -111,26 +122,26 @@ const MessageCircuitOpen = "Event service is currently experiencing issues. Plea
 // down it counts as the write failing, and an open circuit refuses at once
 // without calling the upstream at all.
 func (s *Service) addEvent(ctx context.Context, in NewEvent) (*eventapi.Event, error) {
-	permit, ok := s.breaker.Allow()
+	permit, ok := s.breaker.Allow(ctx)
 	if !ok {
 		return nil, &UnavailableError{Message: MessageCircuitOpen, State: permit.State, RetryAfter: permit.RetryAfter}
 	}
 	u, err := s.api.User(eventapi.WithMaxRetries(ctx, s.writeCheckRetries), in.UserID)
 	switch {
 	case errors.Is(err, eventapi.ErrNotFound):
-		s.breaker.Done(permit, breaker.Ignored)
+		s.breaker.Done(ctx, permit, breaker.Ignored)
 		return nil, &InvalidInputError{Field: "userId", Reason: fmt.Sprintf("no user with id %q", in.UserID)}
 	case err != nil:
-		return nil, s.writeFailed(permit, failed(err, "add event: check user %q", in.UserID))
+		return nil, s.writeFailed(ctx, permit, failed(err, "add event: check user %q", in.UserID))
 	case u == nil:
-		s.breaker.Done(permit, breaker.Ignored)
+		s.breaker.Done(ctx, permit, breaker.Ignored)
 		return nil, &InvalidInputError{Field: "userId", Reason: fmt.Sprintf("no user with id %q", in.UserID)}
 	}
 	e := eventapi.Event{ID: s.newID(), Name: in.Name, UserID: in.UserID, Details: in.Details}
 	if err := s.api.AddEvent(ctx, e); err != nil {
-		return nil, s.writeFailed(permit, failed(err, "add event for user %q", in.UserID))
+		return nil, s.writeFailed(ctx, permit, failed(err, "add event for user %q", in.UserID))
 	}
-	s.breaker.Done(permit, breaker.Success)
+	s.breaker.Done(ctx, permit, breaker.Success)
 	// The request's loaders may hold the user as it was before this event.
 	l := s.loadersFor(ctx)
 	l.Users.Clear(ctx, in.UserID)
@@ -143,17 +154,17 @@ func (s *Service) addEvent(ctx context.Context, in NewEvent) (*eventapi.Event, e
 // an off-contract answer) counts as a failure; unavailability becomes an
 // *UnavailableError; a 4xx or the caller leaving says nothing about the
 // upstream's health and is ignored.
-func (s *Service) writeFailed(permit breaker.Permit, err error) error {
+func (s *Service) writeFailed(ctx context.Context, permit breaker.Permit, err error) error {
 	var ue *eventapi.Error
 	switch {
 	case errors.As(err, &ue) && ue.Transient():
-		s.breaker.Done(permit, breaker.Failure)
+		s.breaker.Done(ctx, permit, breaker.Failure)
 		return s.unavailable(ue, err)
 	case errors.As(err, &ue) && ue.Kind == eventapi.KindBadResponse:
-		s.breaker.Done(permit, breaker.Failure)
+		s.breaker.Done(ctx, permit, breaker.Failure)
 		return err
 	}
-	s.breaker.Done(permit, breaker.Ignored)
+	s.breaker.Done(ctx, permit, breaker.Ignored)
 	return err
 }
 

@@ -71,7 +71,7 @@ func newTestService(t *testing.T, api *fakeAPI) (*Service, *breaker.Breaker, *cl
 		t.Fatal(err)
 	}
 	n := 0
-	svc := New(api, br, idempotency.NewGuard(store, time.Hour), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{
+	svc := New(api, br, idempotency.NewGuard(store, time.Hour, idempotency.Options{}), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{
 		NewID: func() string { n++; return fmt.Sprintf("event-t%d", n) },
 	})
 	return svc, br, clk

@@ -19,6 +19,7 @@ type Checker struct {
 	cacheFor   time.Duration
 	timeout    time.Duration
 	staleReads bool
+	redisPing  func(context.Context) error
 	draining   atomic.Bool
 
 	mu      sync.Mutex
@@ -43,6 +44,11 @@ func New(ping func(context.Context) error, breaker func() string, cacheFor, time
 // shares fails (the classic cascading failure).
 func (c *Checker) ServesStaleReads() { c.staleReads = true }
 
+// ChecksRedis adds the fleet's shared Redis to /readyz. Its outage does not
+// make the gateway unready: reads go on without it, and only writes with an
+// idempotency key are refused; the body says so.
+func (c *Checker) ChecksRedis(ping func(context.Context) error) { c.redisPing = ping }
+
 // Drain marks the process as shutting down: /readyz answers 503 from now on
 // so load balancers stop sending new requests.
 func (c *Checker) Drain() { c.draining.Store(true) }
@@ -54,9 +60,15 @@ func (c *Checker) Live(w http.ResponseWriter, _ *http.Request) {
 
 // readiness is the /readyz body.
 type readiness struct {
-	Status         string   `json:"status"`
-	Upstream       upstream `json:"upstream"`
-	CircuitBreaker string   `json:"circuitBreaker"`
+	Status         string     `json:"status"`
+	Upstream       upstream   `json:"upstream"`
+	CircuitBreaker string     `json:"circuitBreaker"`
+	Redis          *redisBody `json:"redis,omitempty"`
+}
+
+type redisBody struct {
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
 }
 
 type upstream struct {
@@ -80,6 +92,18 @@ func (c *Checker) Ready(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		body.Upstream.Error = err.Error()
 		body.Status, status = "not ready", http.StatusServiceUnavailable
+	}
+	if c.redisPing != nil {
+		pctx, cancel := context.WithTimeout(r.Context(), c.timeout)
+		err := c.redisPing(pctx)
+		cancel()
+		body.Redis = &redisBody{Reachable: err == nil}
+		if err != nil {
+			body.Redis.Error = err.Error()
+			if body.Status == "ready" {
+				body.Status = "degraded"
+			}
+		}
 	}
 	if c.draining.Load() {
 		body.Status, status = "draining", http.StatusServiceUnavailable

@@ -45,3 +45,15 @@ func (m *Metrics) CacheRefresh(kind string) { m.cache.refreshes.WithLabelValues(
 
 // CacheEviction records an entry pushed out to make room.
 func (m *Metrics) CacheEviction() { m.cache.evictions.Inc() }
+
+// EnableRedis registers the collectors of the fleet's shared state.
+func (m *Metrics) EnableRedis() {
+	m.redisErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_redis_errors_total",
+		Help: "Failed Redis commands by operation; the gateway went on without Redis for each (reads) or refused (keyed writes).",
+	}, []string{"op"})
+	m.reg.MustRegister(m.redisErrors)
+}
+
+// RedisError records a failed Redis command.
+func (m *Metrics) RedisError(op string) { m.redisErrors.WithLabelValues(op).Inc() }

@@ -28,6 +28,7 @@ type Metrics struct {
 	breakerState  prometheus.Gauge
 	breakerTrans  *prometheus.CounterVec
 	cache         *cacheMetrics
+	redisErrors   *prometheus.CounterVec
 }
 
 // New registers the collectors in a fresh registry, with Go runtime and

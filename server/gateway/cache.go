@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,17 +13,25 @@ import (
 	"github.com/eventms/gateway/internal/metrics"
 )
 
-// newEntityCache puts the entity cache in front of api, as cfg says.
-func newEntityCache(cfg config.Cache, api *eventapi.Client, m *metrics.Metrics, now func() time.Time) (*entitycache.Cache, error) {
-	store, err := entitycache.NewMemory(cfg.MaxEntries, func() { m.CacheEviction() })
+// newEntityCache puts the entity cache in front of api, as cfg says, with
+// the fleet's shared level behind this replica's memory when there is one.
+func newEntityCache(cfg config.Cache, api *eventapi.Client, fl *fleet, m *metrics.Metrics, now func() time.Time) (*entitycache.Cache, error) {
+	local, err := entitycache.NewMemory(cfg.MaxEntries, func() { m.CacheEviction() })
 	if err != nil {
 		return nil, err
 	}
-	m.EnableCache(store.Len)
+	m.EnableCache(local.Len)
 	ecfg := cfg.Entity
 	ecfg.Now = now
 	ecfg.Hooks = entitycache.Hooks{Hit: m.CacheHit, Miss: m.CacheMiss, Stale: m.CacheStale, Refresh: m.CacheRefresh}
-	return entitycache.New(api, store, ecfg), nil
+	var cache *entitycache.Cache
+	store := fl.cacheStore(local, ecfg.StaleIfError, func(keys []string) {
+		// Another replica's write: fills in flight may predate it.
+		cache.Invalidated()
+		local.Delete(context.Background(), keys...)
+	})
+	cache = entitycache.New(api, store, ecfg)
+	return cache, nil
 }
 
 // withCacheReport gives a request a cache report, limits the answer's HTTP

@@ -36,6 +36,7 @@ type Gateway struct {
 	Health *health.Checker
 	api    *eventapi.Client
 	cache  *entitycache.Cache
+	fleet  *fleet
 }
 
 // Option adjusts how New wires the gateway.
@@ -64,8 +65,13 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 	if err != nil {
 		return nil, fmt.Errorf("upstream client: %w", err)
 	}
+	fl := newFleet(cfg.Redis, m, log)
 	brCfg := cfg.Breaker
 	brCfg.Now = o.now
+	// One probe per half-open period for the whole fleet: a probe whose
+	// replica died frees the slot after about one write's longest time.
+	brCfg.Shared = fl.breakerState(2*apiCfg.Timeout + time.Second)
+	brCfg.OnSharedError = func(err error) { fl.onError("breaker", err) }
 	brCfg.OnStateChange = func(from, to breaker.State) {
 		log.Warn("addEvent circuit breaker changed state", "from", from.String(), "to", to.String())
 		m.BreakerTransition(from.String(), to.String(), int(to))
@@ -74,16 +80,17 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 	var upstream eventsvc.Upstream = api
 	var cache *entitycache.Cache
 	if cfg.Cache.Enabled {
-		if cache, err = newEntityCache(cfg.Cache, api, m, o.now); err != nil {
+		if cache, err = newEntityCache(cfg.Cache, api, fl, m, o.now); err != nil {
 			return nil, err
 		}
 		upstream = cache
 	}
-	store, err := idempotency.NewMemory[eventsvc.AddedEvent](cfg.Idempotency.MaxKeys, o.now)
+	store, err := fl.idempotencyStore(cfg.Idempotency, o.now)
 	if err != nil {
 		return nil, err
 	}
-	svc := eventsvc.New(upstream, br, idempotency.NewGuard[eventsvc.AddedEvent](store, cfg.Idempotency.TTL), log, eventsvc.Options{
+	guard := idempotency.NewGuard(store, cfg.Idempotency.TTL, idempotency.Options{Lease: cfg.Idempotency.Lease})
+	svc := eventsvc.New(upstream, br, guard, log, eventsvc.Options{
 		Loaders:           loader.Options{Wait: cfg.Upstream.LoaderBatchWait, BatchSize: m.LoaderBatch},
 		DetailedErrors:    cfg.Upstream.DetailedErrors,
 		WriteCheckRetries: cfg.Upstream.WriteCheckRetries,
@@ -93,9 +100,12 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 	if cache != nil {
 		checker.ServesStaleReads()
 	}
+	if fl.shared() {
+		checker.ChecksRedis(fl.ping)
+	}
 
 	routes := &routes{mux: http.NewServeMux(), svc: svc, cache: cfg.Cache.Enabled}
-	routes.handleCached("/graphql", newGraphQL(cfg, svc, log, m))
+	routes.handleCached("/graphql", newGraphQL(cfg, svc, fl, log, m))
 	if cfg.GraphQL.IDE {
 		routes.handle("GET /{$}", ide.Page("Event Management System", "/graphql"))
 		routes.handle("GET "+ide.AssetPrefix, ide.Assets())
@@ -121,15 +131,17 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 		}).Handler(h)
 	}
 	h = middleware.Observe(log, m.HTTPRequest, h)
-	return &Gateway{Handler: h, Health: checker, api: api, cache: cache}, nil
+	return &Gateway{Handler: h, Health: checker, api: api, cache: cache, fleet: fl}, nil
 }
 
-// Close ends the cache's background refreshes, then the upstream client's
-// calls, and releases its connections.
+// Close ends the cache's background refreshes, the fleet's subscription
+// and Redis connections, then the upstream client's calls, and releases
+// its connections.
 func (g *Gateway) Close() {
 	if g.cache != nil {
 		g.cache.Close()
 	}
+	g.fleet.close()
 	g.api.Close()
 }
 

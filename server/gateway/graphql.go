@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -16,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/eventms/gateway/graph"
+	"github.com/eventms/gateway/internal/apq"
 	"github.com/eventms/gateway/internal/cachecontrol"
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/entitycache"
@@ -31,7 +33,7 @@ import (
 // extensions, hardened as cfg says: CSRF first (Apollo's order), then
 // requests that are not well-formed GraphQL requests are refused
 // (gqlhttp.CheckRequest), and error answers follow GraphQL over HTTP (gqlhttp.NormalizeErrors).
-func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *metrics.Metrics) http.Handler {
+func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, log *slog.Logger, m *metrics.Metrics) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(svc)))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -55,7 +57,7 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, log *slog.Logger, m *m
 	}
 	srv.Use(gqlhttp.NoIntrospection{})
 	srv.Use(&cachecontrol.Extension{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.GraphQL.APQCacheSize)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: apq.New(cfg.GraphQL.APQCacheSize, fl.client(), fl.prefix, 24*time.Hour, fl.onError)})
 	// After APQ, which fills in a hash-only request's query, and before
 	// validation: gqlparser's validator is super-linear in a document's
 	// expansion, so the guard bounds it first, in time linear in the text.

@@ -20,8 +20,9 @@ type eventIDs struct {
 
 func TestUserWith200EventsFetchesAllAtOnce(t *testing.T) {
 	// The default bound (128) would split 200 lookups into two waves.
-	g := newGateway(t, eventsim.Config{EventDelay: 500 * time.Millisecond, Users: 1, EventsPerUser: 200},
+	g := newGateway(t, eventsim.Config{Users: 1, EventsPerUser: 200},
 		func(c *config.Config) { c.Upstream.Client.MaxConcurrency = 256 })
+	g.sim.HoldEvents(200) // no lookup answers until all 200 are in flight together
 	res := g.query(t, `{ user(id: "u1") { events { id } } }`, nil)
 	if len(res.Errors) > 0 {
 		t.Fatal(res.Errors)

@@ -50,7 +50,7 @@ func newGuard(t *testing.T) (*Guard[string], *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewGuard[string](m, time.Hour), c
+	return NewGuard[string](m, time.Hour, Options{}), c
 }
 
 func TestRepeatedKeyReplaysWithoutWriting(t *testing.T) {
@@ -168,7 +168,7 @@ func TestWriteOutlivesACallerWhoLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := &observedStore{Store: m, puts: make(chan string, 4)}
-	g := NewGuard[string](store, time.Hour)
+	g := NewGuard[string](store, time.Hour, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
 	release := make(chan struct{})

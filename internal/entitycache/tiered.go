@@ -1,0 +1,49 @@
+package entitycache
+
+import (
+	"context"
+	"time"
+)
+
+// Leaser is a Store that can lease the fill of a key across a fleet, so
+// that identical reads on several replicas cost one upstream call.
+type Leaser interface {
+	Lease(ctx context.Context, key string, ttl time.Duration) (release func(), ok bool)
+}
+
+// Tiered is a Store with a replica's own memory in front of a level the
+// fleet shares: reads try memory first, then the shared level (and keep
+// what they find there); writes and deletions go to both.
+type Tiered struct {
+	Local  *Memory
+	Shared *Redis
+}
+
+// Get implements Store.
+func (t *Tiered) Get(ctx context.Context, key string) (Entry, bool) {
+	if e, ok := t.Local.Get(ctx, key); ok {
+		return e, true
+	}
+	e, ok := t.Shared.Get(ctx, key)
+	if ok {
+		t.Local.Set(ctx, key, e)
+	}
+	return e, ok
+}
+
+// Set implements Store.
+func (t *Tiered) Set(ctx context.Context, key string, e Entry) {
+	t.Local.Set(ctx, key, e)
+	t.Shared.Set(ctx, key, e)
+}
+
+// Delete implements Store; the shared level tells the other replicas.
+func (t *Tiered) Delete(ctx context.Context, keys ...string) {
+	t.Local.Delete(ctx, keys...)
+	t.Shared.Delete(ctx, keys...)
+}
+
+// Lease implements Leaser.
+func (t *Tiered) Lease(ctx context.Context, key string, ttl time.Duration) (func(), bool) {
+	return t.Shared.Lease(ctx, key, ttl)
+}
