@@ -43,3 +43,29 @@ export async function startGateway(env = {}) {
     }),
   };
 }
+
+// Reads the gateway's Prometheus metrics as { 'name{labels}': value }, for
+// tests that show what the entity cache did (a missing series is 0).
+export async function metrics(url) {
+  const text = await (await fetch(url + '/metrics')).text();
+  const out = {};
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const cut = line.lastIndexOf(' ');
+    out[line.slice(0, cut)] = Number(line.slice(cut + 1));
+  }
+  return new Proxy(out, { get: (o, k) => (typeof k === 'string' ? o[k] ?? 0 : o[k]) });
+}
+
+// A fetch that records each answer's status, headers and body text, for
+// clients (Apollo's HttpLink, urql) that take a fetch of their own.
+export function recordingFetch() {
+  const seen = [];
+  const wrapped = async (input, init = {}) => {
+    const res = await fetch(input, init);
+    const body = await res.clone().text();
+    seen.push({ method: (init.method || 'GET').toUpperCase(), url: String(input), status: res.status, headers: res.headers, body });
+    return res;
+  };
+  return { fetch: wrapped, seen, last: () => seen[seen.length - 1] };
+}

@@ -355,6 +355,11 @@ in the convention Apollo Server and CDNs know: an answer to a GET query gets
 part is PRIVATE. A field without a hint that returns an object, and a root
 field, default to 0 unless their type has a hint; scalar fields inherit
 their parent's. Mutations and answers with errors are never cached.
+
+This schema gives no type a maxAge: a browser that reuses an answer would
+not see its own addEvent until the answer expires, so every answer must be
+revalidated (` + "`" + `no-cache` + "`" + `), which its ETag makes cheap (304). Add a maxAge
+where that trade is right.
 """
 directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
 
@@ -367,7 +372,7 @@ enum CacheControlScope {
 """
 A person who owns events in the Event API.
 """
-type User @cacheControl(maxAge: 30) {
+type User {
   "The user's id, as the Event API knows it."
   id: ID!
   "The user's login name."
@@ -386,7 +391,7 @@ type User @cacheControl(maxAge: 30) {
 """
 Something a user organises.
 """
-type Event @cacheControl(maxAge: 30) {
+type Event {
   "The event's id; an event fetched as ` + "`" + `event-7` + "`" + ` is ` + "`" + `event-7` + "`" + `."
   id: ID!
   "The event's name."

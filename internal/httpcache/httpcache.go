@@ -31,6 +31,12 @@ type Policy struct {
 
 type policyKey struct{}
 
+// WithPolicy returns ctx carrying p, as Handler does for a GET; for tests
+// of the layers that fill a policy.
+func WithPolicy(ctx context.Context, p *Policy) context.Context {
+	return context.WithValue(ctx, policyKey{}, p)
+}
+
 // PolicyFrom returns the request's Policy, or nil outside Handler (a
 // method other than GET or HEAD): calls on a nil Policy do nothing.
 func PolicyFrom(ctx context.Context) *Policy {
@@ -97,7 +103,7 @@ func Handler(next http.Handler) http.Handler {
 		}
 		p := &Policy{}
 		hw := &holdWriter{ResponseWriter: w}
-		next.ServeHTTP(hw, r.WithContext(context.WithValue(r.Context(), policyKey{}, p)))
+		next.ServeHTTP(hw, r.WithContext(WithPolicy(r.Context(), p)))
 		hw.finish(r, p)
 	})
 }
@@ -157,7 +163,13 @@ func (h *holdWriter) finish(r *http.Request, p *Policy) {
 		_, _ = h.ResponseWriter.Write(h.body.Bytes())
 		return
 	}
-	sum := sha256.Sum256(h.body.Bytes())
+	// The media type is part of the representation: one body answered as
+	// application/json and as application/graphql-response+json (Vary:
+	// Accept) gets two ETags.
+	hash := sha256.New()
+	hash.Write([]byte(hdr.Get("Content-Type") + "\x00"))
+	hash.Write(h.body.Bytes())
+	sum := hash.Sum(nil)
 	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
 	hdr.Set("ETag", etag)
 	hdr.Set("Cache-Control", p.CacheControl())

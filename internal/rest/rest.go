@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/eventms/gateway/internal/eventsvc"
@@ -28,9 +27,10 @@ type Mux interface {
 const maxIDEcho = 64
 
 // maxAge is how long a browser or CDN may reuse a read, as the schema's
-// @cacheControl hints say for the same data; the entity cache's remaining
-// freshness shortens it. Users carry e-mail addresses: private.
-const maxAge = 30 * time.Second
+// @cacheControl hints say for the same data: 0, so that a caller reads its
+// own writes (answers are revalidated, cheaply, by ETag). Users carry
+// e-mail addresses: private.
+const maxAge = 0
 
 // Handler serves the REST compatibility routes.
 type Handler struct {

@@ -59,13 +59,9 @@ type reportWriter struct {
 func (w *reportWriter) WriteHeader(status int) {
 	if !w.wrote {
 		w.wrote = true
-		if s := w.rep.Summary(); s.Used && status == http.StatusOK {
-			if s.Age >= time.Second {
-				w.Header().Set("Age", strconv.Itoa(int(s.Age/time.Second)))
-			}
-			if s.Stale {
-				w.Header().Set("Warning", `110 - "Response is Stale"`)
-			}
+		if s := w.rep.Summary(); s.Stale && status == http.StatusOK {
+			w.Header().Set("Age", strconv.Itoa(int(s.Age/time.Second)))
+			w.Header().Set("Warning", `110 - "Response is Stale"`)
 		}
 	}
 	w.ResponseWriter.WriteHeader(status)
