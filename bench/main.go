@@ -8,9 +8,13 @@
 // that its plotting dependencies stay out of the gateway's go.mod. From the
 // repository root:
 //
-//	go -C bench run .                 # every suite, ~7 minutes
-//	go -C bench run . -quick          # shorter runs, ~2 minutes
+//	go -C bench run .                 # every suite, ~10 minutes
+//	go -C bench run . -quick          # shorter runs, ~3 minutes
 //	go -C bench run . -suites latency # one suite
+//	go -C bench run . -suites cache   # entity cache on vs CACHE=off, ~3 minutes (-quick: ~1)
+//
+// A run of some of the suites rewrites only their sections of an existing
+// RESULTS.md and keeps the others as they were.
 //
 // (or `go run .` inside bench/). It finds the repository root itself, so it
 // works from either folder.
@@ -34,6 +38,8 @@ type options struct {
 	concurrency int
 	loadFor     time.Duration
 	cycleFor    time.Duration
+	outageFor   time.Duration
+	quick       bool
 	outDir      string
 	root        string // the gateway module's folder: ./server and ./internal/... are built from it
 }
@@ -41,13 +47,14 @@ type options struct {
 func main() {
 	var o options
 	var suites string
-	quick := flag.Bool("quick", false, "shorter runs (3 per figure, 2 s load levels, 20 s failure cycle)")
-	flag.StringVar(&suites, "suites", "latency,throughput,dedup,cycle,drops,micro", "comma-separated suites to run")
-	flag.IntVar(&o.runs, "runs", 5, "runs per latency figure (the median is reported)")
+	quick := flag.Bool("quick", false, "shorter runs (3 per figure, 2 s load levels, 20 s failure cycle, 10 s outage)")
+	flag.StringVar(&suites, "suites", strings.Join(allSuites, ","), "comma-separated suites to run")
+	flag.IntVar(&o.runs, "runs", 5, "runs per latency figure and per cache-suite cell (the median is reported)")
 	flag.IntVar(&o.seqMax, "seq-max", 200, "largest N for which the sequential N+1 loop is timed (it takes N × 500 ms)")
 	flag.IntVar(&o.concurrency, "upstream-concurrency", 256, "UPSTREAM_MAX_CONCURRENCY of the server under test")
-	flag.DurationVar(&o.loadFor, "load-for", 5*time.Second, "duration of each throughput level")
+	flag.DurationVar(&o.loadFor, "load-for", 5*time.Second, "duration of each throughput level and cache-suite cell")
 	flag.DurationVar(&o.cycleFor, "cycle-for", 2*time.Minute, "duration of the addEvent failure-cycle run")
+	flag.DurationVar(&o.outageFor, "outage-for", 30*time.Second, "how long the cache suite keeps the upstream down")
 	flag.StringVar(&o.outDir, "out", "", "folder for RESULTS.md and latency.svg (default: the repository's bench folder)")
 	flag.Parse()
 	root, err := gatewayRoot()
@@ -60,8 +67,9 @@ func main() {
 		o.outDir = filepath.Join(root, "bench")
 	}
 	if *quick {
-		o.runs, o.loadFor, o.cycleFor = 3, 2*time.Second, 20*time.Second
+		o.runs, o.loadFor, o.cycleFor, o.outageFor = 3, 2*time.Second, 20*time.Second, 10*time.Second
 	}
+	o.quick = *quick
 	o.suites = strings.Split(suites, ",")
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -90,6 +98,8 @@ func run(o options) error {
 			err = r.cycle(bin)
 		case "drops":
 			err = r.drops(bin)
+		case "cache":
+			err = r.cacheSuite(bin)
 		case "micro":
 			err = r.micro()
 		default:
@@ -107,9 +117,15 @@ func run(o options) error {
 			return err
 		}
 	}
+	path := filepath.Join(o.outDir, "RESULTS.md")
 	md := r.markdown()
+	if old, err := os.ReadFile(path); err == nil {
+		note := fmt.Sprintf("_Re-measured on %s, %s, by `go -C bench run . -suites %s%s`; the sections not re-measured keep the figures of the run named at the top._",
+			r.started.UTC().Format("2006-01-02"), r.machine, strings.Join(o.suites, ","), quickFlag(o))
+		md = mergeResults(string(old), md, o.suites, note)
+	}
 	fmt.Println(md)
-	return os.WriteFile(filepath.Join(o.outDir, "RESULTS.md"), []byte(md), 0o644)
+	return os.WriteFile(path, []byte(md), 0o644)
 }
 
 // machine describes where the figures were taken.

@@ -112,6 +112,9 @@ func start(bin string, simCfg eventsim.Config, env ...string) (*stack, error) {
 func (s *stack) stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	_ = s.cmd.Wait()
+	if s.sim == nil { // closed already (the cache suite's outage)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = s.sim.Close(ctx)

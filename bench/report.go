@@ -34,6 +34,8 @@ type report struct {
 	dropFailures, dropAttempts int
 
 	micros []string
+
+	cache *cacheResult
 }
 
 func ms(d time.Duration) string {
@@ -109,6 +111,7 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "Client-visible failures: **%d** of 1000. Upstream attempts: %d (%d retried drops).\n",
 			r.dropFailures, r.dropAttempts, r.dropAttempts-1000)
 	}
+	b.WriteString(r.cacheMarkdown())
 	if len(r.micros) > 0 {
 		b.WriteString("\n## Go micro-benchmarks (`go test -bench . -benchmem`)\n\n```text\n")
 		for _, l := range r.micros {
