@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -20,6 +21,12 @@ func NewErrorPresenter(svc *eventsvc.Service, log *slog.Logger) graphql.ErrorPre
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if _, ok := gqlErr.Extensions["code"]; ok {
 			return gqlErr
+		}
+		// gqlgen hands over its own wrapper, whose text starts with the
+		// location and path: classify (and word) what it wraps.
+		var ge *gqlerror.Error
+		if errors.As(err, &ge) && ge.Err != nil {
+			err = ge.Err
 		}
 		f := svc.Failure(err)
 		switch f.Class {

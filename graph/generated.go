@@ -32,6 +32,7 @@ type ResolverRoot interface {
 	Event() EventResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 }
 
@@ -73,6 +74,10 @@ type ComplexityRoot struct {
 		RetryAfter   func(childComplexity int) int
 	}
 
+	Subscription struct {
+		EventAdded func(childComplexity int, userID *string) int
+	}
+
 	User struct {
 		Email    func(childComplexity int) int
 		Events   func(childComplexity int) int
@@ -96,6 +101,9 @@ type QueryResolver interface {
 	User(ctx context.Context, id string) (*eventapi.User, error)
 	Events(ctx context.Context) ([]*eventapi.Event, error)
 	Event(ctx context.Context, id string) (*eventapi.Event, error)
+}
+type SubscriptionResolver interface {
+	EventAdded(ctx context.Context, userID *string) (<-chan *eventapi.Event, error)
 }
 type UserResolver interface {
 	Events(ctx context.Context, obj *eventapi.User) ([]*eventapi.Event, error)
@@ -237,6 +245,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServiceUnavailable.RetryAfter(childComplexity), true
 
+	case "Subscription.eventAdded":
+		if e.ComplexityRoot.Subscription.EventAdded == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_eventAdded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.EventAdded(childComplexity, args["userId"].(*string)), true
+
 	case "User.email":
 		if e.ComplexityRoot.User.Email == nil {
 			break
@@ -316,6 +336,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -479,6 +516,22 @@ Every expected outcome of addEvent. Upstream failures other than
 unavailability come back as GraphQL errors.
 """
 union AddEventResult = AddEventSuccess | ServiceUnavailable | InvalidInput
+
+"""
+Pushed events. Over graphql-transport-ws (graphql-ws, Apollo Client's
+GraphQLWsLink, urql), the legacy subscriptions-transport-ws protocol, or SSE
+(graphql-sse), all at /graphql.
+"""
+type Subscription {
+  """
+  Every event added from now on, to the user with this id or, without one,
+  to anybody: events added through any replica of this gateway, and events
+  other clients add to the Event API (found by polling it while someone is
+  subscribed, so they arrive within SUBSCRIPTION_POLL_INTERVAL). Each event
+  arrives once.
+  """
+  eventAdded(userId: ID): Event!
+}
 
 """
 Writes.
@@ -706,6 +759,20 @@ func (ec *executionContext) field_Query_user_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_eventAdded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
 	return args, nil
 }
 
@@ -1324,6 +1391,50 @@ func (ec *executionContext) _ServiceUnavailable_circuitState(ctx context.Context
 }
 func (ec *executionContext) fieldContext_ServiceUnavailable_circuitState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServiceUnavailable", field, false, false, "CircuitState")
+}
+
+func (ec *executionContext) _Subscription_eventAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_eventAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().EventAdded(ctx, fc.Args["userId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *eventapi.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_eventAdded(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_eventAdded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *eventapi.User) (ret graphql.Marshaler) {
@@ -2883,6 +2994,26 @@ func (ec *executionContext) _ServiceUnavailable(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "eventAdded":
+		return ec._Subscription_eventAdded(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var userImplementors = []string{"User"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *eventapi.User) graphql.Marshaler {
@@ -3644,6 +3775,24 @@ func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.Selec
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalID(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
 	return res
 }
 

@@ -48,6 +48,11 @@ func (r *queryResolver) Event(ctx context.Context, id string) (*eventapi.Event, 
 	return r.Service.Event(ctx, id)
 }
 
+// EventAdded is the resolver for the eventAdded field.
+func (r *subscriptionResolver) EventAdded(ctx context.Context, userID *string) (<-chan *eventapi.Event, error) {
+	return r.Service.EventAdded(ctx, userID)
+}
+
 // Events is the resolver for the events field.
 func (r *userResolver) Events(ctx context.Context, obj *eventapi.User) ([]*eventapi.Event, error) {
 	return r.Service.EventsOf(ctx, obj)
@@ -62,12 +67,16 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
-	eventResolver    struct{ *Resolver }
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	userResolver     struct{ *Resolver }
+	eventResolver        struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	userResolver         struct{ *Resolver }
 )

@@ -107,6 +107,9 @@ func run(ctx context.Context, cfg settings, log *slog.Logger, listening func(add
 	gw.Health.Drain()
 	log.Info("shutting down: draining", "drain_delay", cfg.HTTP.ShutdownDrainDelay.String(), "timeout", cfg.HTTP.ShutdownTimeout.String())
 	time.Sleep(cfg.HTTP.ShutdownDrainDelay)
+	// Subscriptions and WebSockets are not requests Shutdown waits for:
+	// end them now, "going away", so clients reconnect elsewhere.
+	gw.EndStreams()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -67,6 +67,12 @@ type ServiceUnavailable struct {
 
 func (ServiceUnavailable) IsAddEventResult() {}
 
+// Pushed events. Over graphql-transport-ws (graphql-ws, Apollo Client's
+// GraphQLWsLink, urql), the legacy subscriptions-transport-ws protocol, or SSE
+// (graphql-sse), all at /graphql.
+type Subscription struct {
+}
+
 // Who may keep a cached answer: any cache (PUBLIC) or the client's own only (PRIVATE).
 type CacheControlScope string
 

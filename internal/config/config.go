@@ -37,6 +37,7 @@ type Config struct {
 	Breaker     breaker.Config
 	Idempotency Idempotency
 	Redis       Redis
+	Realtime    Realtime
 	HTTP        HTTP
 	GraphQL     GraphQL
 	Log         Log
@@ -174,6 +175,23 @@ type GraphQL struct {
 	QueryCacheSize   int
 }
 
+// Realtime configures subscriptions (eventAdded) and their transports.
+//
+//	SUBSCRIPTION_POLL_INTERVAL           PollInterval         5s     how often the upstream's events are listed while anyone is subscribed
+//	SUBSCRIPTION_BUFFER                  Buffer               64     events queued per subscriber before it is dropped as too slow
+//	WS_MAX_CONNECTIONS                   MaxConnections       10000  WebSocket connections per process (more: closed with 1013)
+//	WS_MAX_SUBSCRIPTIONS_PER_CONNECTION  MaxSubscriptions     100    operations at once on one connection (more: TOO_MANY_SUBSCRIPTIONS)
+//	WS_MAX_MESSAGE_BYTES                 MaxMessageBytes      65536  largest message a client may send (more: closed with 1009)
+//	WS_KEEPALIVE_INTERVAL                KeepAlive            15s    server pings / keep-alive messages
+type Realtime struct {
+	PollInterval     time.Duration
+	Buffer           int
+	MaxConnections   int
+	MaxSubscriptions int
+	MaxMessageBytes  int64
+	KeepAlive        time.Duration
+}
+
 // Log configures logging.
 //
 //	LOG_LEVEL   Level   info
@@ -257,6 +275,14 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			DialTimeout: r.duration("REDIS_DIAL_TIMEOUT", time.Second, time.Millisecond, time.Minute),
 			Timeout:     r.duration("REDIS_TIMEOUT", 250*time.Millisecond, time.Millisecond, time.Minute),
 			MaxRetries:  r.integer("REDIS_MAX_RETRIES", 1, 0, 10),
+		},
+		Realtime: Realtime{
+			PollInterval:     r.duration("SUBSCRIPTION_POLL_INTERVAL", 5*time.Second, 10*time.Millisecond, time.Hour),
+			Buffer:           r.integer("SUBSCRIPTION_BUFFER", 64, 1, 100000),
+			MaxConnections:   r.integer("WS_MAX_CONNECTIONS", 10000, 1, 1000000),
+			MaxSubscriptions: r.integer("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 100, 1, 100000),
+			MaxMessageBytes:  int64(r.integer("WS_MAX_MESSAGE_BYTES", 65536, 1024, 1<<26)),
+			KeepAlive:        r.duration("WS_KEEPALIVE_INTERVAL", 15*time.Second, 100*time.Millisecond, time.Hour),
 		},
 		HTTP: HTTP{
 			ReadHeaderTimeout:  r.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Millisecond, time.Hour),

@@ -142,6 +142,7 @@ func (s *Service) addEvent(ctx context.Context, in NewEvent) (*eventapi.Event, e
 		return nil, s.writeFailed(ctx, permit, failed(err, "add event for user %q", in.UserID))
 	}
 	s.breaker.Done(ctx, permit, breaker.Success)
+	s.announce(ctx, e)
 	// The request's loaders may hold the user as it was before this event.
 	l := s.loadersFor(ctx)
 	l.Users.Clear(ctx, in.UserID)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/eventfeed"
 	"github.com/eventms/gateway/internal/idempotency"
 	"github.com/eventms/gateway/internal/loader"
 )
@@ -35,6 +36,8 @@ type Options struct {
 	// DetailedErrors puts the upstream's own error text (which names its
 	// host) in client-facing messages [false: operation and class only].
 	DetailedErrors bool
+	// Feed carries added events to subscribers [nil: no subscriptions].
+	Feed *eventfeed.Feed
 	// WriteCheckRetries bounds the retries of the reads a write depends on
 	// (addEvent's user check) [0: one attempt]. It is smaller than a read's
 	// budget so that the check cannot spend the request's whole deadline
@@ -52,6 +55,7 @@ type Service struct {
 	newID             func() string
 	detailedErrors    bool
 	writeCheckRetries int
+	feed              *eventfeed.Feed
 }
 
 // New returns a Service over api. br guards addEvent; idem remembers
@@ -61,7 +65,7 @@ func New(api Upstream, br *breaker.Breaker, idem *idempotency.Guard[AddedEvent],
 		opt.NewID = newEventID
 	}
 	return &Service{api: api, log: log, loaders: opt.Loaders, breaker: br, idempotency: idem,
-		newID: opt.NewID, detailedErrors: opt.DetailedErrors, writeCheckRetries: opt.WriteCheckRetries}
+		newID: opt.NewID, detailedErrors: opt.DetailedErrors, writeCheckRetries: opt.WriteCheckRetries, feed: opt.Feed}
 }
 
 // WithLoaders returns ctx with fresh per-request loaders; call it once per

@@ -96,6 +96,10 @@ func (p *Policy) CacheControl() string {
 // the whole body. Every other method's answer gets Cache-Control: no-store.
 func Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" { // a WebSocket: not an answer to keep
+			next.ServeHTTP(w, r)
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Cache-Control", "no-store")
 			next.ServeHTTP(w, r)

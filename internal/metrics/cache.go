@@ -57,3 +57,42 @@ func (m *Metrics) EnableRedis() {
 
 // RedisError records a failed Redis command.
 func (m *Metrics) RedisError(op string) { m.redisErrors.WithLabelValues(op).Inc() }
+
+// realtimeMetrics are the subscriptions' collectors.
+type realtimeMetrics struct {
+	connections   prometheus.Gauge
+	subscriptions prometheus.Gauge
+	delivered     prometheus.Counter
+	dropped       prometheus.Counter
+}
+
+func newRealtimeMetrics(reg *prometheus.Registry) *realtimeMetrics {
+	r := &realtimeMetrics{
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_websocket_connections", Help: "Open WebSocket connections.",
+		}),
+		subscriptions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_subscriptions", Help: "Active eventAdded subscriptions (all transports).",
+		}),
+		delivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_subscription_events_total", Help: "Events sent to subscribers.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_subscription_dropped_total", Help: "Subscribers dropped for not keeping up.",
+		}),
+	}
+	reg.MustRegister(r.connections, r.subscriptions, r.delivered, r.dropped)
+	return r
+}
+
+// WebSocketConnections records the number of open WebSocket connections.
+func (m *Metrics) WebSocketConnections(n int) { m.realtime.connections.Set(float64(n)) }
+
+// Subscriptions records the number of active subscriptions.
+func (m *Metrics) Subscriptions(n int) { m.realtime.subscriptions.Set(float64(n)) }
+
+// SubscriptionEvent records an event sent to a subscriber.
+func (m *Metrics) SubscriptionEvent() { m.realtime.delivered.Inc() }
+
+// SubscriptionDropped records a subscriber dropped as too slow.
+func (m *Metrics) SubscriptionDropped() { m.realtime.dropped.Inc() }

@@ -29,6 +29,7 @@ type Metrics struct {
 	breakerTrans  *prometheus.CounterVec
 	cache         *cacheMetrics
 	redisErrors   *prometheus.CounterVec
+	realtime      *realtimeMetrics
 }
 
 // New registers the collectors in a fresh registry, with Go runtime and
@@ -72,6 +73,7 @@ func New() *Metrics {
 	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.gqlOperations, m.upCalls, m.upDuration,
 		m.upRetries, m.upShared, m.batchSize, m.breakerState, m.breakerTrans,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.realtime = newRealtimeMetrics(m.reg)
 	return m
 }
 

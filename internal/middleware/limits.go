@@ -70,13 +70,26 @@ func CleanPath(next http.Handler) http.Handler {
 	})
 }
 
-// Deadline gives every request a deadline that upstream calls inherit.
+// Deadline gives every request a deadline that upstream calls inherit,
+// except streams (a WebSocket upgrade, an SSE request): they last as long
+// as their client wants, and shutdown ends them.
 func Deadline(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsStream(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// IsStream reports whether r opens a long-lived stream: a WebSocket
+// upgrade or a request for text/event-stream.
+func IsStream(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
 // simpleContentTypes are those a browser sends cross-site without a
@@ -112,7 +125,10 @@ const CSRFMessage = "This operation has been blocked as a potential Cross-Site R
 // Apollo-Require-Preflight header. OPTIONS (the preflight itself) passes.
 func GraphQLCSRF(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A WebSocket upgrade is checked by its Origin instead (the
+		// transport refuses origins outside the CORS allow-list).
 		if r.Method == http.MethodOptions || !simpleContentTypes[mediaType(r)] ||
+			strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
 			r.Header.Get("X-Apollo-Operation-Name") != "" || r.Header.Get("Apollo-Require-Preflight") != "" {
 			next.ServeHTTP(w, r)
 			return

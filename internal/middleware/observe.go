@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/eventms/gateway/internal/httpjson"
@@ -18,8 +19,25 @@ import (
 
 // Info is what inner layers tell the access log about a request.
 type Info struct {
-	Route     string
-	Operation string
+	Route string
+
+	mu        sync.Mutex
+	operation string
+}
+
+// SetOperation names the GraphQL operation the request ran. It is safe to
+// call from any goroutine (a WebSocket's operations run on their own).
+func (i *Info) SetOperation(name string) {
+	i.mu.Lock()
+	i.operation = name
+	i.mu.Unlock()
+}
+
+// Operation is the name SetOperation gave, or "".
+func (i *Info) Operation() string {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.operation
 }
 
 type infoKey struct{}
@@ -69,8 +87,8 @@ func Observe(log *slog.Logger, record Recorder, next http.Handler) http.Handler 
 				record(info.Route, r.Method, status, d)
 			}
 			attrs := []any{"method", r.Method, "route", info.Route, "status", status, "duration_ms", float64(d.Microseconds()) / 1000}
-			if info.Operation != "" {
-				attrs = append(attrs, "operation", info.Operation)
+			if op := info.Operation(); op != "" {
+				attrs = append(attrs, "operation", op)
 			}
 			log.InfoContext(ctx, "request", attrs...)
 		}()
@@ -124,6 +142,16 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 		w.status, w.wrote = http.StatusOK, true
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// Flush passes through, for streamed answers (multipart/mixed, SSE).
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		if !w.wrote {
+			w.status, w.wrote = http.StatusOK, true
+		}
+		f.Flush()
+	}
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

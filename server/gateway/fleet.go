@@ -11,6 +11,7 @@ import (
 	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/entitycache"
+	"github.com/eventms/gateway/internal/eventfeed"
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/idempotency"
 	"github.com/eventms/gateway/internal/metrics"
@@ -90,6 +91,16 @@ func (f *fleet) cacheStore(local *entitycache.Memory, keep time.Duration, forget
 		shared.Subscribe(ctx, forget)
 	}()
 	return &entitycache.Tiered{Local: local, Shared: shared}
+}
+
+// feedBus carries added events between replicas; with Redis it also
+// grants the one poller of the fleet its lease (nil without Redis).
+func (f *fleet) feedBus() (eventfeed.Bus, eventfeed.Leaser) {
+	if !f.shared() {
+		return &eventfeed.Memory{}, nil
+	}
+	b := eventfeed.NewRedis(f.rdb, f.prefix, f.onError)
+	return b, b
 }
 
 // ping reports whether Redis answers, for /readyz.

@@ -17,6 +17,7 @@ import (
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/entitycache"
 	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/eventfeed"
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/health"
 	"github.com/eventms/gateway/internal/httpcache"
@@ -33,11 +34,16 @@ type Gateway struct {
 	// Handler serves every route.
 	Handler http.Handler
 	// Health answers the probes; Drain it when shutting down.
-	Health *health.Checker
-	api    *eventapi.Client
-	cache  *entitycache.Cache
-	fleet  *fleet
+	Health  *health.Checker
+	api     *eventapi.Client
+	cache   *entitycache.Cache
+	fleet   *fleet
+	streams *streams
+	feed    *eventfeed.Feed
 }
+
+// feedSubscribers is the number of live subscriptions (tests wait on it).
+func (g *Gateway) feedSubscribers() int { return g.feed.Subscribers() }
 
 // Option adjusts how New wires the gateway.
 type Option func(*options)
@@ -90,10 +96,16 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 		return nil, err
 	}
 	guard := idempotency.NewGuard(store, cfg.Idempotency.TTL, idempotency.Options{Lease: cfg.Idempotency.Lease})
+	st := newStreams(cfg.Realtime, m)
+	feed, err := startFeed(cfg.Realtime, fl, api, st, m, log)
+	if err != nil {
+		return nil, err
+	}
 	svc := eventsvc.New(upstream, br, guard, log, eventsvc.Options{
 		Loaders:           loader.Options{Wait: cfg.Upstream.LoaderBatchWait, BatchSize: m.LoaderBatch},
 		DetailedErrors:    cfg.Upstream.DetailedErrors,
 		WriteCheckRetries: cfg.Upstream.WriteCheckRetries,
+		Feed:              feed,
 	})
 	checker := health.New(api.Ping, func() string { return br.State().String() },
 		cfg.HTTP.ReadyCheckInterval, apiCfg.Timeout, o.now)
@@ -105,7 +117,7 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 	}
 
 	routes := &routes{mux: http.NewServeMux(), svc: svc, cache: cfg.Cache.Enabled}
-	routes.handleCached("/graphql", newGraphQL(cfg, svc, fl, log, m))
+	routes.handleCached("/graphql", newGraphQL(cfg, svc, fl, st, log, m))
 	if cfg.GraphQL.IDE {
 		routes.handle("GET /{$}", ide.Page("Event Management System", "/graphql"))
 		routes.handle("GET "+ide.AssetPrefix, ide.Assets())
@@ -131,13 +143,20 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 		}).Handler(h)
 	}
 	h = middleware.Observe(log, m.HTTPRequest, h)
-	return &Gateway{Handler: h, Health: checker, api: api, cache: cache, fleet: fl}, nil
+	return &Gateway{Handler: h, Health: checker, api: api, cache: cache, fleet: fl, streams: st, feed: feed}, nil
 }
+
+// EndStreams ends every subscription and WebSocket connection ("going
+// away"): call it when the drain period is over, before the server's
+// Shutdown, which waits for requests but not for hijacked connections.
+func (g *Gateway) EndStreams() { g.streams.close() }
 
 // Close ends the cache's background refreshes, the fleet's subscription
 // and Redis connections, then the upstream client's calls, and releases
 // its connections.
 func (g *Gateway) Close() {
+	g.streams.close()
+	g.streams.wg.Wait()
 	if g.cache != nil {
 		g.cache.Close()
 	}

@@ -33,10 +33,15 @@ import (
 // extensions, hardened as cfg says: CSRF first (Apollo's order), then
 // requests that are not well-formed GraphQL requests are refused
 // (gqlhttp.CheckRequest), and error answers follow GraphQL over HTTP (gqlhttp.NormalizeErrors).
-func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, log *slog.Logger, m *metrics.Metrics) http.Handler {
+func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, st *streams, log *slog.Logger, m *metrics.Metrics) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(svc)))
+	srv.AddTransport(st.websocket(cfg.HTTP.CORSAllowedOrigins))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
+	// Incremental delivery (@defer) for clients that accept it, before
+	// plain POST: multipart/mixed (Apollo Client, urql) and SSE (graphql-sse).
+	srv.AddTransport(transport.MultipartMixed{})
+	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.POST{})
 	// One cache for gqlgen and the expansion guard: a document in it was
 	// checked and validated already, so a repeated query skips both.
@@ -58,6 +63,9 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, log *slog.L
 	srv.Use(gqlhttp.NoIntrospection{})
 	srv.Use(&cachecontrol.Extension{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq.New(cfg.GraphQL.APQCacheSize, fl.client(), fl.prefix, 24*time.Hour, fl.onError)})
+	// After APQ (which fills in the document), before the guard and parsing.
+	srv.Use(gqlhttp.InlineDefer{})
+	srv.AroundOperations(limitSubscriptions)
 	// After APQ, which fills in a hash-only request's query, and before
 	// validation: gqlparser's validator is super-linear in a document's
 	// expansion, so the guard bounds it first, in time linear in the text.
@@ -82,7 +90,10 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, log *slog.L
 				name = oc.Operation.Name
 			}
 		}
-		middleware.InfoFrom(ctx).Operation = name
+		middleware.InfoFrom(ctx).SetOperation(name)
+		if resp != nil && resp.HasNext != nil && *resp.HasNext {
+			return resp // an incremental answer counts once, with its last part
+		}
 		if sum := entitycache.ReportFrom(ctx).Summary(); resp != nil && sum.Stale {
 			if resp.Extensions == nil {
 				resp.Extensions = map[string]any{}
@@ -94,7 +105,7 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, log *slog.L
 		}
 		return resp
 	})
-	h := gqlhttp.CheckRequest(gqlhttp.NormalizeErrors(srv))
+	h := gqlhttp.CheckRequest(gqlhttp.NormalizeErrors(st.eventStream(srv)))
 	if cfg.HTTP.CSRFPrevention {
 		h = middleware.GraphQLCSRF(h)
 	}

@@ -18,9 +18,10 @@ import (
 
 // gateway is a real gateway handler in front of a simulator, for tests.
 type gateway struct {
-	sim *eventsim.Sim
-	url string
-	app *Gateway
+	sim    *eventsim.Sim
+	simURL string
+	url    string
+	app    *Gateway
 }
 
 // testConfig is the default configuration with fast retries and the entity
@@ -54,7 +55,7 @@ func newGateway(t testing.TB, simCfg eventsim.Config, mod func(*config.Config), 
 	t.Cleanup(a.Close)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	return &gateway{sim: sim, url: srv.URL, app: a}
+	return &gateway{sim: sim, simURL: upstream.URL, url: srv.URL, app: a}
 }
 
 // gqlError is a GraphQL error as the wire carries it.
