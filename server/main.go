@@ -19,6 +19,7 @@ import (
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/logging"
+	"github.com/eventms/gateway/internal/tracing"
 	"github.com/eventms/gateway/server/gateway"
 )
 
@@ -49,7 +50,17 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, settings{Config: cfg, sim: sim}, log, nil); err != nil {
+	shutdownTracing, err := tracing.Setup(ctx, "dev")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(2)
+	}
+	err = run(ctx, settings{Config: cfg, sim: sim}, log, nil)
+	// Flush the last spans; a collector that is gone must not hold the exit.
+	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = shutdownTracing(fctx)
+	cancel()
+	if err != nil {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}

@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/eventms/gateway/internal/detach"
@@ -211,20 +213,24 @@ func (c *Cache) get(ctx context.Context, kind, key string, fetch func(context.Co
 		switch {
 		case e.NotFound && age < c.cfg.NegativeTTL:
 			c.hook(c.cfg.Hooks.Hit, kind)
+			traceLookup(ctx, "hit", key)
 			ReportFrom(ctx).record(age, c.cfg.NegativeTTL-age, false)
 			return nil, eventapi.ErrNotFound
 		case !e.NotFound && age < c.cfg.Fresh:
 			c.hook(c.cfg.Hooks.Hit, kind)
+			traceLookup(ctx, "hit", key)
 			ReportFrom(ctx).record(age, c.cfg.Fresh-age, false)
 			return e.Value, nil
 		case !e.NotFound && age < c.cfg.Fresh+c.cfg.StaleWhileRevalidate:
 			c.hook(c.cfg.Hooks.Stale, kind)
+			traceLookup(ctx, "stale", key)
 			ReportFrom(ctx).record(age, 0, true)
 			c.refresh(ctx, kind, key, fetch)
 			return e.Value, nil
 		}
 	}
 	c.hook(c.cfg.Hooks.Miss, kind)
+	traceLookup(ctx, "miss", key)
 	v, err := c.fill(ctx, key, fetch)
 	switch {
 	case err == nil:
@@ -235,6 +241,7 @@ func (c *Cache) get(ctx context.Context, kind, key string, fetch func(context.Co
 	case ok && !e.NotFound && age < c.cfg.StaleIfError && ctx.Err() == nil:
 		// The upstream failed: what we saw before beats an error.
 		c.hook(c.cfg.Hooks.Stale, kind)
+		traceLookup(ctx, "stale_if_error", key)
 		ReportFrom(ctx).record(age, 0, true)
 		return e.Value, nil
 	}
@@ -354,6 +361,14 @@ func (c *Cache) refresh(ctx context.Context, kind, key string, fetch func(contex
 func (c *Cache) hook(f func(string), kind string) {
 	if f != nil {
 		f(kind)
+	}
+}
+
+// traceLookup notes a lookup's result on the caller's span (the loader
+// batch's, or the resolver's).
+func traceLookup(ctx context.Context, result, key string) {
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.AddEvent("cache."+result, trace.WithAttributes(attribute.String("cache.key", key)))
 	}
 }
 

@@ -16,7 +16,13 @@ import (
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/eventms/gateway/internal/detach"
+	"github.com/eventms/gateway/internal/tracing"
 )
 
 // Upstream route names, used in errors and metrics.
@@ -90,7 +96,10 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		base: strings.TrimRight(cfg.BaseURL, "/"),
 		cfg:  cfg,
-		http: &http.Client{Transport: tr},
+		// otelhttp: a client span per attempt, and the trace context
+		// (traceparent, baggage) passed on to the upstream.
+		http: &http.Client{Transport: otelhttp.NewTransport(tr,
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))},
 		sem:  semaphore.NewWeighted(int64(cfg.MaxConcurrency)),
 		root: root,
 		stop: stop,
@@ -155,16 +164,19 @@ func (c *Client) Event(ctx context.Context, id string) (*Event, error) {
 // well-formed success ({"success":true}) is a success: a 2xx with any other
 // body is KindBadResponse, and {"success":false} is KindUnavailable (the
 // upstream says it did not store the event).
-func (c *Client) AddEvent(ctx context.Context, e Event) error {
+func (c *Client) AddEvent(ctx context.Context, e Event) (err error) {
 	body, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("add event: encode: %w", err)
 	}
+	ctx, span := tracing.Tracer().Start(ctx, "eventapi."+RouteAddEvent, trace.WithAttributes(attribute.String("eventapi.route", RouteAddEvent)))
+	defer func() { endSpan(span, err) }()
 	answer, err := c.attempt(ctx, http.MethodPost, RouteAddEvent, "/addEvent", body)
 	if err != nil {
 		return c.finalError(ctx, RouteAddEvent, err, 1)
 	}
-	return addEventOutcome(answer)
+	err = addEventOutcome(answer)
+	return err
 }
 
 // addEventOutcome checks the body of a 2xx answer to addEvent.
@@ -248,24 +260,45 @@ func WithMaxRetries(ctx context.Context, n int) context.Context {
 	return context.WithValue(ctx, maxRetriesKey{}, max(n, 0))
 }
 
-func (c *Client) getWithRetry(ctx context.Context, route, path string, maxRetries int) ([]byte, error) {
+// getWithRetry is one upstream call: a span, whose attempts are the HTTP
+// client spans under it and whose retries are events on it.
+func (c *Client) getWithRetry(ctx context.Context, route, path string, maxRetries int) (_ []byte, err error) {
+	ctx, span := tracing.Tracer().Start(ctx, "eventapi."+route, trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(attribute.String("eventapi.route", route)))
+	defer func() { endSpan(span, err) }()
 	for n := 0; ; n++ {
 		body, err := c.attempt(ctx, http.MethodGet, route, path, nil)
 		if err == nil {
+			span.SetAttributes(attribute.Int("eventapi.attempts", n+1))
 			return body, nil
 		}
 		var ae *attemptError
 		retryable := errors.As(err, &ae) && ae.retryable() && ctx.Err() == nil
 		if !retryable || n >= maxRetries {
+			span.SetAttributes(attribute.Int("eventapi.attempts", n+1))
 			return nil, c.finalError(ctx, route, err, n+1)
 		}
 		if c.cfg.Hooks.Retry != nil {
 			c.cfg.Hooks.Retry(route)
 		}
-		if err := sleepCtx(ctx, c.cfg.Retry.backoff(n)); err != nil {
+		wait := c.cfg.Retry.backoff(n)
+		if span.IsRecording() {
+			span.AddEvent("retry", trace.WithAttributes(attribute.Int("eventapi.attempt", n+1),
+				attribute.String("eventapi.failure", ae.kind.String()), attribute.Int64("eventapi.backoff_ms", wait.Milliseconds())))
+		}
+		if err := sleepCtx(ctx, wait); err != nil {
 			return nil, c.finalError(ctx, route, err, n+1)
 		}
 	}
+}
+
+// endSpan records how a call ended; not-found is an answer, not an error.
+func endSpan(span trace.Span, err error) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
 }
 
 // attemptError is one failed attempt, before the retry decision.

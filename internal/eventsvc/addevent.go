@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/eventapi"
@@ -105,6 +107,7 @@ func (s *Service) AddEvent(ctx context.Context, in NewEvent, key *string) (ev *e
 	case err != nil:
 		return nil, false, err
 	}
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Bool("idempotency.replayed", replayed))
 	if added.Fingerprint != fp {
 		return nil, false, &InvalidInputError{Field: "idempotencyKey",
 			Reason: "already used for a different event; use a new key for a new event"}
@@ -123,6 +126,9 @@ const MessageCircuitOpen = "Event service is currently experiencing issues. Plea
 // without calling the upstream at all.
 func (s *Service) addEvent(ctx context.Context, in NewEvent) (*eventapi.Event, error) {
 	permit, ok := s.breaker.Allow(ctx)
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetAttributes(attribute.String("breaker.state", permit.State.String()), attribute.Bool("breaker.allowed", ok))
+	}
 	if !ok {
 		return nil, &UnavailableError{Message: MessageCircuitOpen, State: permit.State, RetryAfter: permit.RetryAfter}
 	}

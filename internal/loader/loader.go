@@ -14,8 +14,11 @@ import (
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/tracing"
 )
 
 // Source fetches single objects by id; eventapi.Client is one.
@@ -60,6 +63,9 @@ func batch[V any](fetch func(context.Context, string) (*V, error), name string, 
 		if observe != nil {
 			observe(name, len(keys))
 		}
+		ctx, span := tracing.Tracer().Start(ctx, "loader.batch "+name,
+			trace.WithAttributes(attribute.String("loader", name), attribute.Int("loader.batch_size", len(keys))))
+		defer span.End()
 		results := make([]*dataloader.Result[*V], len(keys))
 		first := make(map[string]int, len(keys))
 		var wg sync.WaitGroup

@@ -77,15 +77,22 @@ func New() *Metrics {
 	return m
 }
 
-// Handler serves the metrics in the Prometheus text format.
+// Handler serves the metrics in the Prometheus text format, or in
+// OpenMetrics (with exemplars) to a scraper that asks for it.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true})
 }
 
-// HTTPRequest records one served request.
-func (m *Metrics) HTTPRequest(route, method string, status int, d time.Duration) {
+// HTTPRequest records one served request; a sampled request's latency
+// carries its trace id as an exemplar, so a slow bucket leads to a trace.
+func (m *Metrics) HTTPRequest(route, method string, status int, d time.Duration, traceID string) {
 	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.httpDuration.WithLabelValues(route).Observe(d.Seconds())
+	obs := m.httpDuration.WithLabelValues(route)
+	if eo, ok := obs.(prometheus.ExemplarObserver); ok && traceID != "" {
+		eo.ObserveWithExemplar(d.Seconds(), prometheus.Labels{"trace_id": traceID})
+		return
+	}
+	obs.Observe(d.Seconds())
 }
 
 // GraphQLOperation records one executed operation.

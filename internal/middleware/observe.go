@@ -10,8 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventms/gateway/internal/httpjson"
 	"github.com/eventms/gateway/internal/logging"
@@ -50,8 +54,9 @@ func InfoFrom(ctx context.Context) *Info {
 	return &Info{}
 }
 
-// Recorder receives one observation per served request (metrics).
-type Recorder func(route, method string, status int, d time.Duration)
+// Recorder receives one observation per served request (metrics); traceID
+// is the request's trace, or "" when it is not sampled.
+type Recorder func(route, method string, status int, d time.Duration, traceID string)
 
 // Observe is the outermost layer: it takes the caller's X-Request-ID (or
 // makes one) and echoes it, recovers panics into a 500, and writes one access
@@ -64,6 +69,12 @@ func Observe(log *slog.Logger, record Recorder, next http.Handler) http.Handler 
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)
+		// The trace a frontend can quote (set when tracing samples it).
+		traceID := ""
+		if sc := trace.SpanContextFromContext(r.Context()); sc.IsSampled() {
+			traceID = sc.TraceID().String()
+			w.Header().Set("X-Trace-ID", traceID)
+		}
 		info := &Info{Route: "unmatched"}
 		ctx := context.WithValue(logging.WithRequestID(r.Context(), id), infoKey{}, info)
 		sw := &statusWriter{ResponseWriter: w}
@@ -84,7 +95,7 @@ func Observe(log *slog.Logger, record Recorder, next http.Handler) http.Handler 
 				status = http.StatusOK
 			}
 			if record != nil {
-				record(info.Route, r.Method, status, d)
+				record(info.Route, r.Method, status, d, traceID)
 			}
 			attrs := []any{"method", r.Method, "route", info.Route, "status", status, "duration_ms", float64(d.Microseconds()) / 1000}
 			if op := info.Operation(); op != "" {
@@ -96,12 +107,25 @@ func Observe(log *slog.Logger, record Recorder, next http.Handler) http.Handler 
 	})
 }
 
-// Route names the route a handler serves, for logs and metrics.
+// Route names the route a handler serves, for logs, metrics and the
+// request's server span.
 func Route(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		InfoFrom(r.Context()).Route = pattern
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			span.SetName(r.Method + " " + pathOf(pattern))
+			span.SetAttributes(attribute.String("http.route", pathOf(pattern)))
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// pathOf is a route pattern without its method ("GET /x" → "/x").
+func pathOf(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		return pattern[i+1:]
+	}
+	return pattern
 }
 
 // validRequestID accepts caller ids that are safe to echo and log.

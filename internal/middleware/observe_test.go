@@ -15,7 +15,7 @@ import (
 func TestPanicIsRecoveredInto500AndLogged(t *testing.T) {
 	var logs bytes.Buffer
 	var recorded int
-	h := Observe(logging.New(&logs, "json", "info"), func(_, _ string, status int, _ time.Duration) { recorded = status },
+	h := Observe(logging.New(&logs, "json", "info"), func(_, _ string, status int, _ time.Duration, _ string) { recorded = status },
 		Route("GET /boom", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") })))
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("GET", "/boom", nil)

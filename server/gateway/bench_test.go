@@ -2,10 +2,16 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/eventms/gateway/internal/eventsim"
 )
@@ -44,5 +50,53 @@ func BenchmarkRESTEventsByUserID(b *testing.B) {
 			b.Fatal(rec.Code)
 		}
 		_, _ = io.Copy(io.Discard, rec.Body)
+	}
+}
+
+// BenchmarkTracingOverhead serves the same GraphQL request from 32
+// goroutines with tracing off (OpenTelemetry's no-op tracer) and on
+// (always sampled, every span batched to an in-memory exporter), side by
+// side in one run: the ratio of the two is the cost of tracing.
+func BenchmarkTracingOverhead(b *testing.B) {
+	body := []byte(`{"query":"query UserEvents($id: ID!) { user(id: $id) { events { id name } } }","variables":{"id":"u1"}}`)
+	for _, on := range []bool{false, true} {
+		name := map[bool]string{false: "off", true: "on"}[on]
+		b.Run(name, func(b *testing.B) {
+			if on {
+				exp := tracetest.NewInMemoryExporter()
+				tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithSampler(sdktrace.AlwaysSample()))
+				prev := otel.GetTracerProvider()
+				otel.SetTracerProvider(tp)
+				b.Cleanup(func() { otel.SetTracerProvider(prev); _ = tp.Shutdown(context.Background()) })
+				// The in-memory sink keeps every span: empty it as a collector would.
+				stop := make(chan struct{})
+				b.Cleanup(func() { close(stop) })
+				go func() {
+					for {
+						select {
+						case <-stop:
+							return
+						case <-time.After(100 * time.Millisecond):
+							exp.Reset()
+						}
+					}
+				}()
+			}
+			g := benchGateway(b)
+			b.ReportAllocs()
+			b.SetParallelism(16) // 2 cores × 16 = 32 goroutines
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					rec := httptest.NewRecorder()
+					g.app.Handler.ServeHTTP(rec, req)
+					if rec.Code != 200 {
+						b.Error(rec.Code)
+						return
+					}
+				}
+			})
+		})
 	}
 }

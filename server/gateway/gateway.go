@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/cors"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/config"
@@ -143,6 +144,10 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 		}).Handler(h)
 	}
 	h = middleware.Observe(log, m.HTTPRequest, h)
+	// Outermost: the server span, continuing a client's traceparent.
+	h = otelhttp.NewHandler(h, "http.server", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+		return r.Method + " " + r.URL.Path // renamed to the route once it is matched
+	}))
 	return &Gateway{Handler: h, Health: checker, api: api, cache: cache, fleet: fl, streams: st, feed: feed}, nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/gqlhttp"
 	"github.com/eventms/gateway/internal/gqllimit"
+	"github.com/eventms/gateway/internal/gqltrace"
 	"github.com/eventms/gateway/internal/logging"
 	"github.com/eventms/gateway/internal/metrics"
 	"github.com/eventms/gateway/internal/middleware"
@@ -66,6 +67,14 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, st *streams
 	// After APQ (which fills in the document), before the guard and parsing.
 	srv.Use(gqlhttp.InlineDefer{})
 	srv.AroundOperations(limitSubscriptions)
+	srv.Use(gqltrace.Tracer{CacheStatus: func(ctx context.Context) string {
+		if s := entitycache.ReportFrom(ctx).Summary(); s.Stale {
+			return "stale"
+		} else if s.Used {
+			return "cached"
+		}
+		return "none"
+	}})
 	// After APQ, which fills in a hash-only request's query, and before
 	// validation: gqlparser's validator is super-linear in a document's
 	// expansion, so the guard bounds it first, in time linear in the text.
