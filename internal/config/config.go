@@ -18,6 +18,7 @@ import (
 
 	"github.com/eventms/gateway/internal/breaker"
 	"github.com/eventms/gateway/internal/entitycache"
+	"github.com/eventms/gateway/internal/envvar"
 	"github.com/eventms/gateway/internal/eventapi"
 )
 
@@ -221,127 +222,127 @@ func pick[T any](cond bool, yes, no T) T {
 // Load reads the configuration through lookup and reports every invalid
 // variable, naming it and the accepted form.
 func Load(lookup func(string) (string, bool)) (Config, error) {
-	r := &reader{lookup: lookup}
+	r := envvar.New(lookup)
 	env, warning := environment(r)
 	if warning != "" {
-		r.warn(warning)
+		r.Warn(warning)
 	}
 	prod := env == "production"
 	c := Config{
 		Env:             env,
-		Port:            r.integer("PORT", 3000, 0, 65535),
-		EventAPIBaseURL: r.str("EVENT_API_BASE_URL", ""),
+		Port:            r.Integer("PORT", 3000, 0, 65535),
+		EventAPIBaseURL: r.Str("EVENT_API_BASE_URL", ""),
 		Upstream: Upstream{
 			Client: eventapi.Config{
-				Timeout: r.duration("UPSTREAM_TIMEOUT", 2*time.Second, time.Millisecond, 5*time.Minute),
+				Timeout: r.Duration("UPSTREAM_TIMEOUT", 2*time.Second, time.Millisecond, 5*time.Minute),
 				Retry: eventapi.Retry{
-					MaxRetries: r.integer("UPSTREAM_MAX_RETRIES", 3, 0, 10),
-					Base:       r.duration("UPSTREAM_RETRY_BASE", 50*time.Millisecond, 0, time.Minute),
-					Max:        r.duration("UPSTREAM_RETRY_MAX", time.Second, 0, 5*time.Minute),
+					MaxRetries: r.Integer("UPSTREAM_MAX_RETRIES", 3, 0, 10),
+					Base:       r.Duration("UPSTREAM_RETRY_BASE", 50*time.Millisecond, 0, time.Minute),
+					Max:        r.Duration("UPSTREAM_RETRY_MAX", time.Second, 0, 5*time.Minute),
 				},
-				MaxConcurrency: r.integer("UPSTREAM_MAX_CONCURRENCY", 128, 1, 100000),
+				MaxConcurrency: r.Integer("UPSTREAM_MAX_CONCURRENCY", 128, 1, 100000),
 			},
-			WriteCheckRetries: r.integer("UPSTREAM_WRITE_CHECK_RETRIES", 1, 0, 10),
-			LoaderBatchWait:   r.duration("LOADER_BATCH_WAIT", 0, 0, time.Second),
-			DetailedErrors:    r.boolean("DETAILED_ERRORS", !prod),
+			WriteCheckRetries: r.Integer("UPSTREAM_WRITE_CHECK_RETRIES", 1, 0, 10),
+			LoaderBatchWait:   r.Duration("LOADER_BATCH_WAIT", 0, 0, time.Second),
+			DetailedErrors:    r.Boolean("DETAILED_ERRORS", !prod),
 		},
 		Cache: Cache{
-			Enabled: r.boolean("CACHE", true),
+			Enabled: r.Boolean("CACHE", true),
 			Entity: entitycache.Config{
-				Fresh:                r.duration("CACHE_FRESH_TTL", 5*time.Second, time.Millisecond, 24*time.Hour),
-				StaleWhileRevalidate: r.duration("CACHE_STALE_WHILE_REVALIDATE", time.Minute, time.Millisecond, 7*24*time.Hour),
-				StaleIfError:         r.duration("CACHE_STALE_IF_ERROR", 6*time.Hour, time.Millisecond, 30*24*time.Hour),
-				NegativeTTL:          r.duration("CACHE_NEGATIVE_TTL", 2*time.Second, time.Millisecond, time.Hour),
-				FillLease:            r.duration("CACHE_FILL_LEASE", 3*time.Second, time.Millisecond, time.Minute),
+				Fresh:                r.Duration("CACHE_FRESH_TTL", 5*time.Second, time.Millisecond, 24*time.Hour),
+				StaleWhileRevalidate: r.Duration("CACHE_STALE_WHILE_REVALIDATE", time.Minute, time.Millisecond, 7*24*time.Hour),
+				StaleIfError:         r.Duration("CACHE_STALE_IF_ERROR", 6*time.Hour, time.Millisecond, 30*24*time.Hour),
+				NegativeTTL:          r.Duration("CACHE_NEGATIVE_TTL", 2*time.Second, time.Millisecond, time.Hour),
+				FillLease:            r.Duration("CACHE_FILL_LEASE", 3*time.Second, time.Millisecond, time.Minute),
 			},
-			MaxEntries: r.integer("CACHE_MAX_ENTRIES", 50000, 1, 10000000),
+			MaxEntries: r.Integer("CACHE_MAX_ENTRIES", 50000, 1, 10000000),
 		},
 		Breaker: breaker.Config{
-			FailureThreshold: r.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 3, 1, 1000),
-			FailureWindow:    r.durationOrMillis("CIRCUIT_BREAKER_FAILURE_WINDOW", 30*time.Second, time.Millisecond, 24*time.Hour),
-			ResetTimeout:     r.durationOrMillis("CIRCUIT_BREAKER_RESET_TIMEOUT", 10*time.Second, time.Millisecond, 24*time.Hour),
-			MaxResetTimeout:  r.durationOrMillis("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT", 60*time.Second, time.Millisecond, 24*time.Hour),
-			Jitter:           r.float("CIRCUIT_BREAKER_JITTER", 0.1, 0, 1),
+			FailureThreshold: r.Integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 3, 1, 1000),
+			FailureWindow:    r.DurationOrMillis("CIRCUIT_BREAKER_FAILURE_WINDOW", 30*time.Second, time.Millisecond, 24*time.Hour),
+			ResetTimeout:     r.DurationOrMillis("CIRCUIT_BREAKER_RESET_TIMEOUT", 10*time.Second, time.Millisecond, 24*time.Hour),
+			MaxResetTimeout:  r.DurationOrMillis("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT", 60*time.Second, time.Millisecond, 24*time.Hour),
+			Jitter:           r.Float("CIRCUIT_BREAKER_JITTER", 0.1, 0, 1),
 		},
 		Idempotency: Idempotency{
-			TTL:     r.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
-			MaxKeys: r.integer("IDEMPOTENCY_MAX_KEYS", 100000, 1, 10000000),
-			Lease:   r.duration("IDEMPOTENCY_LEASE", 30*time.Second, 100*time.Millisecond, time.Hour),
+			TTL:     r.Duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Second, 30*24*time.Hour),
+			MaxKeys: r.Integer("IDEMPOTENCY_MAX_KEYS", 100000, 1, 10000000),
+			Lease:   r.Duration("IDEMPOTENCY_LEASE", 30*time.Second, 100*time.Millisecond, time.Hour),
 		},
 		Redis: Redis{
-			URL:         r.str("REDIS_URL", ""),
-			KeyPrefix:   r.str("REDIS_KEY_PREFIX", "eventgw:"),
-			PoolSize:    r.integer("REDIS_POOL_SIZE", 32, 1, 10000),
-			DialTimeout: r.duration("REDIS_DIAL_TIMEOUT", time.Second, time.Millisecond, time.Minute),
-			Timeout:     r.duration("REDIS_TIMEOUT", 250*time.Millisecond, time.Millisecond, time.Minute),
-			MaxRetries:  r.integer("REDIS_MAX_RETRIES", 1, 0, 10),
+			URL:         r.Str("REDIS_URL", ""),
+			KeyPrefix:   r.Str("REDIS_KEY_PREFIX", "eventgw:"),
+			PoolSize:    r.Integer("REDIS_POOL_SIZE", 32, 1, 10000),
+			DialTimeout: r.Duration("REDIS_DIAL_TIMEOUT", time.Second, time.Millisecond, time.Minute),
+			Timeout:     r.Duration("REDIS_TIMEOUT", 250*time.Millisecond, time.Millisecond, time.Minute),
+			MaxRetries:  r.Integer("REDIS_MAX_RETRIES", 1, 0, 10),
 		},
 		Realtime: Realtime{
-			PollInterval:     r.duration("SUBSCRIPTION_POLL_INTERVAL", 5*time.Second, 10*time.Millisecond, time.Hour),
-			Buffer:           r.integer("SUBSCRIPTION_BUFFER", 64, 1, 100000),
-			MaxConnections:   r.integer("WS_MAX_CONNECTIONS", 10000, 1, 1000000),
-			MaxSubscriptions: r.integer("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 100, 1, 100000),
-			MaxMessageBytes:  int64(r.integer("WS_MAX_MESSAGE_BYTES", 65536, 1024, 1<<26)),
-			KeepAlive:        r.duration("WS_KEEPALIVE_INTERVAL", 15*time.Second, 100*time.Millisecond, time.Hour),
+			PollInterval:     r.Duration("SUBSCRIPTION_POLL_INTERVAL", 5*time.Second, 10*time.Millisecond, time.Hour),
+			Buffer:           r.Integer("SUBSCRIPTION_BUFFER", 64, 1, 100000),
+			MaxConnections:   r.Integer("WS_MAX_CONNECTIONS", 10000, 1, 1000000),
+			MaxSubscriptions: r.Integer("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 100, 1, 100000),
+			MaxMessageBytes:  int64(r.Integer("WS_MAX_MESSAGE_BYTES", 65536, 1024, 1<<26)),
+			KeepAlive:        r.Duration("WS_KEEPALIVE_INTERVAL", 15*time.Second, 100*time.Millisecond, time.Hour),
 		},
 		HTTP: HTTP{
-			ReadHeaderTimeout:  r.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Millisecond, time.Hour),
-			ReadTimeout:        r.duration("HTTP_READ_TIMEOUT", 15*time.Second, time.Millisecond, time.Hour),
-			WriteTimeout:       r.duration("HTTP_WRITE_TIMEOUT", 30*time.Second, time.Millisecond, time.Hour),
-			IdleTimeout:        r.duration("HTTP_IDLE_TIMEOUT", 120*time.Second, time.Millisecond, time.Hour),
-			RequestTimeout:     r.duration("REQUEST_TIMEOUT", 20*time.Second, time.Millisecond, time.Hour),
-			ShutdownTimeout:    r.duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Millisecond, time.Hour),
-			ShutdownDrainDelay: r.duration("SHUTDOWN_DRAIN_DELAY", pick(prod, 5*time.Second, 0), 0, time.Hour),
-			MaxBodyBytes:       int64(r.integer("MAX_BODY_BYTES", 1<<20, 1, 1<<30)),
-			MaxURLQueryBytes:   r.integer("MAX_URL_QUERY_BYTES", 8192, 1, 1<<20),
-			CORSAllowedOrigins: r.list("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")),
-			CSRFPrevention:     r.boolean("CSRF_PREVENTION", true),
-			ReadyCheckInterval: r.duration("READY_CHECK_INTERVAL", 2*time.Second, 0, time.Hour),
+			ReadHeaderTimeout:  r.Duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Millisecond, time.Hour),
+			ReadTimeout:        r.Duration("HTTP_READ_TIMEOUT", 15*time.Second, time.Millisecond, time.Hour),
+			WriteTimeout:       r.Duration("HTTP_WRITE_TIMEOUT", 30*time.Second, time.Millisecond, time.Hour),
+			IdleTimeout:        r.Duration("HTTP_IDLE_TIMEOUT", 120*time.Second, time.Millisecond, time.Hour),
+			RequestTimeout:     r.Duration("REQUEST_TIMEOUT", 20*time.Second, time.Millisecond, time.Hour),
+			ShutdownTimeout:    r.Duration("SHUTDOWN_TIMEOUT", 25*time.Second, time.Millisecond, time.Hour),
+			ShutdownDrainDelay: r.Duration("SHUTDOWN_DRAIN_DELAY", pick(prod, 5*time.Second, 0), 0, time.Hour),
+			MaxBodyBytes:       int64(r.Integer("MAX_BODY_BYTES", 1<<20, 1, 1<<30)),
+			MaxURLQueryBytes:   r.Integer("MAX_URL_QUERY_BYTES", 8192, 1, 1<<20),
+			CORSAllowedOrigins: r.List("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")),
+			CSRFPrevention:     r.Boolean("CSRF_PREVENTION", true),
+			ReadyCheckInterval: r.Duration("READY_CHECK_INTERVAL", 2*time.Second, 0, time.Hour),
 		},
 		GraphQL: GraphQL{
-			MaxDepth:         r.integer("MAX_QUERY_DEPTH", 10, 0, 1000),
-			MaxComplexity:    r.integer("MAX_QUERY_COMPLEXITY", 5000, 0, 1<<30),
-			MaxAliases:       r.integer("MAX_QUERY_ALIASES", 30, 0, 100000),
-			MaxTokens:        r.integer("MAX_QUERY_TOKENS", 5000, 0, 1<<30),
-			MaxFields:        r.integer("MAX_QUERY_FIELDS", 2000, 0, 1<<20),
-			Introspection:    r.boolean("GRAPHQL_INTROSPECTION", !prod),
-			IDE:              r.boolean("GRAPHQL_IDE", !prod),
-			FieldSuggestions: r.boolean("GRAPHQL_FIELD_SUGGESTIONS", !prod),
-			APQCacheSize:     r.integer("APQ_CACHE_SIZE", 1000, 1, 10000000),
-			QueryCacheSize:   r.integer("GRAPHQL_QUERY_CACHE_SIZE", 1000, 1, 10000000),
+			MaxDepth:         r.Integer("MAX_QUERY_DEPTH", 10, 0, 1000),
+			MaxComplexity:    r.Integer("MAX_QUERY_COMPLEXITY", 5000, 0, 1<<30),
+			MaxAliases:       r.Integer("MAX_QUERY_ALIASES", 30, 0, 100000),
+			MaxTokens:        r.Integer("MAX_QUERY_TOKENS", 5000, 0, 1<<30),
+			MaxFields:        r.Integer("MAX_QUERY_FIELDS", 2000, 0, 1<<20),
+			Introspection:    r.Boolean("GRAPHQL_INTROSPECTION", !prod),
+			IDE:              r.Boolean("GRAPHQL_IDE", !prod),
+			FieldSuggestions: r.Boolean("GRAPHQL_FIELD_SUGGESTIONS", !prod),
+			APQCacheSize:     r.Integer("APQ_CACHE_SIZE", 1000, 1, 10000000),
+			QueryCacheSize:   r.Integer("GRAPHQL_QUERY_CACHE_SIZE", 1000, 1, 10000000),
 		},
 		Log: Log{
-			Level:  r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-			Format: r.oneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),
+			Level:  r.OneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+			Format: r.OneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),
 		},
 	}
 	c.check(r)
-	if len(r.errs) > 0 {
-		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(r.errs...))
+	if errs := r.Errors(); len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(errs...))
 	}
-	c.Warnings = r.warnings
+	c.Warnings = r.Warnings()
 	return c, nil
 }
 
 // check reports the problems that involve more than one variable.
-func (c *Config) check(r *reader) {
+func (c *Config) check(r *envvar.Reader) {
 	if c.Env == "production" && c.EventAPIBaseURL == "" {
 		// A production gateway that forgot its upstream must not quietly
 		// serve the simulator's made-up data.
-		r.fail("EVENT_API_BASE_URL", "", "the Event API's URL when APP_ENV=production (the embedded simulator is for development)")
+		r.Fail("EVENT_API_BASE_URL", "", "the Event API's URL when APP_ENV=production (the embedded simulator is for development)")
 	}
 	if c.EventAPIBaseURL != "" {
 		if u, err := url.Parse(c.EventAPIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			r.fail("EVENT_API_BASE_URL", c.EventAPIBaseURL, "an http:// or https:// URL with a host, e.g. http://localhost:4000")
+			r.Fail("EVENT_API_BASE_URL", c.EventAPIBaseURL, "an http:// or https:// URL with a host, e.g. http://localhost:4000")
 		}
 	}
 	if retry := c.Upstream.Client.Retry; retry.Max < retry.Base {
-		r.fail("UPSTREAM_RETRY_MAX", retry.Max.String(), fmt.Sprintf("at least UPSTREAM_RETRY_BASE (%s)", retry.Base))
+		r.Fail("UPSTREAM_RETRY_MAX", retry.Max.String(), fmt.Sprintf("at least UPSTREAM_RETRY_BASE (%s)", retry.Base))
 	}
 	if c.Redis.URL != "" {
 		opt, err := redis.ParseURL(c.Redis.URL)
 		if err != nil {
-			r.fail("REDIS_URL", redactURL(c.Redis.URL), "redis://[user:password@]host:port[/db] or rediss://… ("+err.Error()+")")
+			r.Fail("REDIS_URL", redactURL(c.Redis.URL), "redis://[user:password@]host:port[/db] or rediss://… ("+err.Error()+")")
 		} else {
 			opt.PoolSize, opt.DialTimeout, opt.MaxRetries = c.Redis.PoolSize, c.Redis.DialTimeout, c.Redis.MaxRetries
 			opt.ReadTimeout, opt.WriteTimeout = c.Redis.Timeout, c.Redis.Timeout
@@ -350,14 +351,14 @@ func (c *Config) check(r *reader) {
 		}
 	}
 	if e := c.Cache.Entity; e.StaleIfError < e.Fresh {
-		r.fail("CACHE_STALE_IF_ERROR", e.StaleIfError.String(), fmt.Sprintf("at least CACHE_FRESH_TTL (%s)", e.Fresh))
+		r.Fail("CACHE_STALE_IF_ERROR", e.StaleIfError.String(), fmt.Sprintf("at least CACHE_FRESH_TTL (%s)", e.Fresh))
 	}
 	if c.Breaker.MaxResetTimeout < c.Breaker.ResetTimeout {
-		r.fail("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT", c.Breaker.MaxResetTimeout.String(),
+		r.Fail("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT", c.Breaker.MaxResetTimeout.String(),
 			fmt.Sprintf("at least CIRCUIT_BREAKER_RESET_TIMEOUT (%s)", c.Breaker.ResetTimeout))
 	}
 	if c.HTTP.RequestTimeout > c.HTTP.WriteTimeout {
-		r.fail("REQUEST_TIMEOUT", c.HTTP.RequestTimeout.String(), fmt.Sprintf("at most HTTP_WRITE_TIMEOUT (%s), or answers are cut off", c.HTTP.WriteTimeout))
+		r.Fail("REQUEST_TIMEOUT", c.HTTP.RequestTimeout.String(), fmt.Sprintf("at most HTTP_WRITE_TIMEOUT (%s), or answers are cut off", c.HTTP.WriteTimeout))
 	}
 }
 
@@ -374,10 +375,10 @@ func redactURL(raw string) string {
 // caller never gets development defaults (the simulator, GraphiQL, open
 // CORS) in production. APP_ENV wins when both are set; a disagreement is
 // returned as a warning to log.
-func environment(r *reader) (env, warning string) {
-	nodeEnv, hasNode := r.raw("NODE_ENV")
-	if _, hasApp := r.raw("APP_ENV"); hasApp || !hasNode {
-		env = r.oneOf("APP_ENV", "development", "development", "production")
+func environment(r *envvar.Reader) (env, warning string) {
+	nodeEnv, hasNode := r.Raw("NODE_ENV")
+	if _, hasApp := r.Raw("APP_ENV"); hasApp || !hasNode {
+		env = r.OneOf("APP_ENV", "development", "development", "production")
 		if hasNode && !strings.EqualFold(nodeEnv, env) {
 			warning = fmt.Sprintf("APP_ENV=%s and NODE_ENV=%s disagree: using APP_ENV", env, nodeEnv)
 		}
@@ -387,5 +388,5 @@ func environment(r *reader) (env, warning string) {
 	if strings.EqualFold(nodeEnv, "test") {
 		return "development", ""
 	}
-	return r.oneOf("NODE_ENV", "development", "development", "production"), ""
+	return r.OneOf("NODE_ENV", "development", "development", "production"), ""
 }

@@ -3,6 +3,7 @@ package eventsim
 import (
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // The simulator's own routes, served beside the Event API ones so that tools
@@ -77,4 +78,16 @@ func (s *Sim) serveReset(w http.ResponseWriter, r *http.Request) {
 	s.ResetStats()
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+const boolForm = "on or off (also true/false, 1/0, yes/no)"
+
+func parseBool(v string) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on", "true", "1", "yes":
+		return true, true
+	case "off", "false", "0", "no":
+		return false, true
+	}
+	return false, false
 }
