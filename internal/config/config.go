@@ -357,6 +357,10 @@ func (c *Config) check(r *envvar.Reader) {
 		r.Fail("CIRCUIT_BREAKER_MAX_RESET_TIMEOUT", c.Breaker.MaxResetTimeout.String(),
 			fmt.Sprintf("at least CIRCUIT_BREAKER_RESET_TIMEOUT (%s)", c.Breaker.ResetTimeout))
 	}
+	if c.Idempotency.Lease <= c.HTTP.RequestTimeout {
+		r.Fail("IDEMPOTENCY_LEASE", c.Idempotency.Lease.String(), fmt.Sprintf(
+			"more than REQUEST_TIMEOUT (%s): a writer still running must not lose its claim to a duplicate", c.HTTP.RequestTimeout))
+	}
 	if c.HTTP.RequestTimeout > c.HTTP.WriteTimeout {
 		r.Fail("REQUEST_TIMEOUT", c.HTTP.RequestTimeout.String(), fmt.Sprintf("at most HTTP_WRITE_TIMEOUT (%s), or answers are cut off", c.HTTP.WriteTimeout))
 	}

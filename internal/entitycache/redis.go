@@ -99,6 +99,19 @@ func (r *Redis) Delete(ctx context.Context, keys ...string) {
 	}
 }
 
+// Forget deletes keys from the shared level without telling the other
+// replicas: a replica that hears of another's write clears what its own
+// fill may have stored there just before it heard.
+func (r *Redis) Forget(ctx context.Context, keys ...string) {
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = r.prefix + k
+	}
+	if err := r.rdb.Del(ctx, full...).Err(); err != nil {
+		r.onError("delete", err)
+	}
+}
+
 // Lease takes the fill of key for ttl across the fleet, so that one
 // replica fetches what several want; false if another holds it. A failing
 // Redis grants the lease (fetching twice beats not fetching).

@@ -88,6 +88,11 @@ func (g *Guard[V]) Do(ctx context.Context, key string, write func(context.Contex
 		res := r.Val.(result[V])
 		return res.v, res.replayed || !led, nil
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The write (this caller's, or another replica's it waits for)
+			// is still going: the client should retry with the same key.
+			return v, false, fmt.Errorf("idempotency key %q: %w", key, ErrInProgress)
+		}
 		return v, false, ctx.Err()
 	}
 }

@@ -88,7 +88,12 @@ func (f *fleet) cacheStore(local *entitycache.Memory, keep time.Duration, forget
 	f.stop, f.done = stop, make(chan struct{})
 	go func() {
 		defer close(f.done)
-		shared.Subscribe(ctx, forget)
+		shared.Subscribe(ctx, func(keys []string) {
+			forget(keys)
+			// A fill of this replica's that finished just before it heard
+			// may have put the old answer back in the shared level.
+			shared.Forget(ctx, keys...)
+		})
 	}()
 	return &entitycache.Tiered{Local: local, Shared: shared}
 }
