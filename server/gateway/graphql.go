@@ -109,7 +109,8 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, st *streams
 			}
 			resp.Extensions["cache"] = staleExtension(sum)
 		}
-		if resp != nil {
+		// A subscription's events are counted by gateway_subscription_events_total.
+		if resp != nil && typ != "subscription" {
 			m.GraphQLOperation(name, typ, outcome(resp))
 		}
 		return resp
