@@ -3,6 +3,7 @@ module github.com/eventms/gateway/bench
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/eventms/gateway v0.0.0-00010101000000-000000000000
 	gonum.org/v1/plot v0.17.0
 )

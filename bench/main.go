@@ -8,10 +8,12 @@
 // that its plotting dependencies stay out of the gateway's go.mod. From the
 // repository root:
 //
-//	go -C bench run .                 # every suite, ~10 minutes
-//	go -C bench run . -quick          # shorter runs, ~3 minutes
+//	go -C bench run .                 # every suite, ~14 minutes
+//	go -C bench run . -quick          # shorter runs, ~5 minutes
 //	go -C bench run . -suites latency # one suite
 //	go -C bench run . -suites cache   # entity cache on vs CACHE=off, ~3 minutes (-quick: ~1)
+//	go -C bench run . -suites realtime # eventAdded to 1000 WebSocket subscribers, ~15 s
+//	go -C bench run . -suites fleet   # 3 replicas with and without Redis, ~3 minutes (-quick: ~1.5); needs redis-server
 //
 // A run of some of the suites rewrites only their sections of an existing
 // RESULTS.md and keeps the others as they were.
@@ -39,6 +41,9 @@ type options struct {
 	loadFor     time.Duration
 	cycleFor    time.Duration
 	outageFor   time.Duration
+	subscribers int           // realtime suite
+	mutations   int           // realtime suite
+	fleetFor    time.Duration // fleet suite: duration of each load cell
 	quick       bool
 	outDir      string
 	root        string // the gateway module's folder: ./server and ./internal/... are built from it
@@ -47,14 +52,17 @@ type options struct {
 func main() {
 	var o options
 	var suites string
-	quick := flag.Bool("quick", false, "shorter runs (3 per figure, 2 s load levels, 20 s failure cycle, 10 s outage)")
+	quick := flag.Bool("quick", false, "shorter runs (3 per figure, 2 s load levels, 20 s failure cycle, 10 s outage, 20 realtime mutations, 6 s fleet cells)")
 	flag.StringVar(&suites, "suites", strings.Join(allSuites, ","), "comma-separated suites to run")
-	flag.IntVar(&o.runs, "runs", 5, "runs per latency figure and per cache-suite cell (the median is reported)")
+	flag.IntVar(&o.runs, "runs", 5, "runs per latency figure, per cache-suite cell and of the fleet suite (the median is reported)")
 	flag.IntVar(&o.seqMax, "seq-max", 200, "largest N for which the sequential N+1 loop is timed (it takes N × 500 ms)")
 	flag.IntVar(&o.concurrency, "upstream-concurrency", 256, "UPSTREAM_MAX_CONCURRENCY of the server under test")
 	flag.DurationVar(&o.loadFor, "load-for", 5*time.Second, "duration of each throughput level and cache-suite cell")
 	flag.DurationVar(&o.cycleFor, "cycle-for", 2*time.Minute, "duration of the addEvent failure-cycle run")
 	flag.DurationVar(&o.outageFor, "outage-for", 30*time.Second, "how long the cache suite keeps the upstream down")
+	flag.IntVar(&o.subscribers, "subscribers", 1000, "WebSocket subscribers of the realtime suite")
+	flag.IntVar(&o.mutations, "mutations", 50, "addEvent mutations whose fan-out the realtime suite times")
+	flag.DurationVar(&o.fleetFor, "fleet-for", 10*time.Second, "duration of each fleet-suite load cell (longer than CACHE_FRESH_TTL, 5 s, so that it includes a refresh)")
 	flag.StringVar(&o.outDir, "out", "", "folder for RESULTS.md and latency.svg (default: the repository's bench folder)")
 	flag.Parse()
 	root, err := gatewayRoot()
@@ -68,6 +76,7 @@ func main() {
 	}
 	if *quick {
 		o.runs, o.loadFor, o.cycleFor, o.outageFor = 3, 2*time.Second, 20*time.Second, 10*time.Second
+		o.mutations, o.fleetFor = 20, 6*time.Second
 	}
 	o.quick = *quick
 	o.suites = strings.Split(suites, ",")
@@ -100,6 +109,10 @@ func run(o options) error {
 			err = r.drops(bin)
 		case "cache":
 			err = r.cacheSuite(bin)
+		case "realtime":
+			err = r.realtime(bin)
+		case "fleet":
+			err = r.fleetSuite(bin)
 		case "micro":
 			err = r.micro()
 		default:

@@ -84,19 +84,43 @@ func start(bin string, simCfg eventsim.Config, env ...string) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	s, err := startProcess(bin, sim.URL, env...)
+	if err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = sim.Close(ctx)
+		return nil, err
+	}
+	s.sim = sim
+	return s, nil
+}
+
+// startProcess runs the server binary against the upstream at simURL with
+// the extra environment env, and waits until it answers /healthz. The
+// stack's sim is nil: the caller owns the simulator (a fleet shares one).
+// The bench's own REDIS_* variables are not passed on: a suite that wants
+// Redis names it in env.
+func startProcess(bin, simURL string, env ...string) (*stack, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "EVENT_API_BASE_URL="+sim.URL, "PORT="+strconv.Itoa(port), "LOG_LEVEL=warn",
-		"REQUEST_TIMEOUT=30s", "HTTP_WRITE_TIMEOUT=60s")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "REDIS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	// IDEMPOTENCY_LEASE must exceed REQUEST_TIMEOUT (the server refuses to
+	// start otherwise); its default is 30s.
+	cmd.Env = append(cmd.Env, "EVENT_API_BASE_URL="+simURL, "PORT="+strconv.Itoa(port), "LOG_LEVEL=warn",
+		"REQUEST_TIMEOUT=30s", "HTTP_WRITE_TIMEOUT=60s", "IDEMPOTENCY_LEASE=1m")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &stack{sim: sim, cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port),
+	s := &stack{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port),
 		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}, Timeout: time.Minute}}
 	for i := 0; i < 100; i++ { // bounded wait for the port to open
 		if resp, err := s.http.Get(s.url + "/healthz"); err == nil {
@@ -121,7 +145,14 @@ func (s *stack) stop() {
 }
 
 // peakRSS is the server process's peak resident memory, in MiB.
-func (s *stack) peakRSS() float64 {
+func (s *stack) peakRSS() float64 { return float64(s.procStatusKB("VmHWM")) / 1024 }
+
+// rssKB is the server process's resident memory now, in KiB.
+func (s *stack) rssKB() int { return s.procStatusKB("VmRSS") }
+
+// procStatusKB is a "<field>: <n> kB" line of the server process's
+// /proc/<pid>/status, or 0.
+func (s *stack) procStatusKB(field string) int {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		return 0
@@ -129,12 +160,30 @@ func (s *stack) peakRSS() float64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			return float64(kb) / 1024
+			return kb
 		}
 	}
 	return 0
+}
+
+// openFilesLimit is the server process's "Max open files" soft and hard
+// limits from /proc/<pid>/limits, or "".
+func (s *stack) openFilesLimit() string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", s.cmd.Process.Pid))
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "Max open files"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 2 {
+				return f[0] + " soft / " + f[1] + " hard"
+			}
+		}
+	}
+	return ""
 }
 
 func freePort() (int, error) {

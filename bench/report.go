@@ -36,6 +36,9 @@ type report struct {
 	micros []string
 
 	cache *cacheResult
+
+	realtimeRes *rtResult
+	fleetRes    *fleetResult
 }
 
 func ms(d time.Duration) string {
@@ -112,6 +115,8 @@ func (r *report) markdown() string {
 			r.dropFailures, r.dropAttempts, r.dropAttempts-1000)
 	}
 	b.WriteString(r.cacheMarkdown())
+	b.WriteString(r.realtimeMarkdown())
+	b.WriteString(r.fleetMarkdown())
 	if len(r.micros) > 0 {
 		b.WriteString("\n## Go micro-benchmarks (`go test -bench . -benchmem`)\n\n```text\n")
 		for _, l := range r.micros {

@@ -69,3 +69,75 @@ export function recordingFetch() {
   };
   return { fetch: wrapped, seen, last: () => seen[seen.length - 1] };
 }
+
+// Waits until the gateway counts `want` active eventAdded subscriptions
+// (gateway_subscriptions, all transports). A client learns nothing when the
+// server has registered its subscribe message (graphql-ws does not answer
+// it), so a test that adds an event right after subscribing would race the
+// registration; this is the deterministic point to add it at.
+export async function waitForSubscriptions(url, want, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  let n;
+  for (;;) {
+    n = (await metrics(url)).gateway_subscriptions;
+    if (n === want) return;
+    if (Date.now() > deadline) throw new Error(`gateway_subscriptions is ${n} after ${timeoutMs} ms, want ${want}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// Another client: plain fetch POSTs addEvent and returns the stored event.
+// The simulator stores calls 1–5 of every 15, so a file makes at most 5.
+export async function addEvent(url, input) {
+  const res = await fetch(url + '/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({
+      query: `mutation Add($input: AddEventInput!) {
+        addEvent(input: $input) {
+          __typename
+          ... on AddEventSuccess { event { id name userId details } }
+          ... on ServiceUnavailable { message }
+          ... on InvalidInput { message }
+        }
+      }`,
+      variables: { input },
+    }),
+  });
+  const body = await res.json();
+  const r = body.data?.addEvent;
+  if (res.status !== 200 || r?.__typename !== 'AddEventSuccess') {
+    throw new Error(`addEvent answered ${res.status} ${JSON.stringify(body)}`);
+  }
+  return r.event;
+}
+
+// A queue of the values a subscription pushes: next() resolves with the
+// next one, or rejects after timeoutMs saying what it waited for; all holds
+// every value pushed.
+export function pushed(what) {
+  const all = [];
+  const values = [];
+  const waiters = [];
+  let failure;
+  return {
+    all,
+    push(v) {
+      all.push(v);
+      const w = waiters.shift();
+      if (w) w.resolve(v); else values.push(v);
+    },
+    fail(err) {
+      failure = err;
+      for (const w of waiters.splice(0)) w.reject(err);
+    },
+    next(timeoutMs = 10000) {
+      if (values.length) return Promise.resolve(values.shift());
+      if (failure) return Promise.reject(failure);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${what}: nothing pushed in ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } });
+      });
+    },
+  };
+}

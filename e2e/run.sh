@@ -23,4 +23,4 @@ go build -o "$bin_dir/server" ../server
 
 export GATEWAY_BIN="$bin_dir/server" CHROMIUM_PATH="$chromium" E2E_ARTIFACTS="${E2E_ARTIFACTS:-$PWD/artifacts}"
 node --test --test-reporter=spec tests/*.test.mjs
-echo "screenshot: $E2E_ARTIFACTS/graphiql.png"
+echo "screenshots:"; ls "$E2E_ARTIFACTS"/*.png

@@ -2,7 +2,9 @@
 # Re-vendors the GraphiQL IDE's files into internal/ide/assets from the npm
 # registry, at the versions gqlgen's playground pins, and checks each against
 # the SRI hash internal/ide/ide.go declares (the browser checks them too).
-# The IDE then works with no CDN and no internet.
+# The IDE then works with no CDN and no internet, subscriptions included:
+# graphiql.min.js bundles the graphql-ws client its fetcher uses for the
+# page's subscriptionUrl (the last test checks that it still does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -15,4 +17,4 @@ cp "$work"/react-18.2.0/package/umd/react.production.min.js "$dst/"
 cp "$work"/react-dom-18.2.0/package/umd/react-dom.production.min.js "$dst/"
 cp "$work"/graphiql-plugin-explorer-4.0.6/package/dist/index.umd.js "$dst/plugin-explorer.umd.js"
 cp "$work"/graphiql-plugin-explorer-4.0.6/package/dist/style.css "$dst/plugin-explorer.css"
-go test ./internal/ide -run TestAssetsMatchTheirIntegrity
+go test ./internal/ide -run 'TestAssetsMatchTheirIntegrity|TestPageRunsSubscriptionsOverTheSameHost'

@@ -2,6 +2,12 @@
 // the binary, so it works with no CDN and no internet (air-gapped networks,
 // strict egress, CI). The page is gqlgen's own; only its asset URLs change,
 // and each asset keeps gqlgen's SRI hash, which the browser verifies.
+//
+// Subscriptions work offline too: the page gives GraphiQL's fetcher a
+// subscriptionUrl on its own host (ws://, or wss:// on an https page, at the
+// endpoint's path), and graphiql.min.js bundles the graphql-ws client
+// (graphql-transport-ws) the fetcher uses for it, so no further file is
+// needed (TestPageRunsSubscriptionsOverTheSameHost checks both).
 package ide
 
 import (

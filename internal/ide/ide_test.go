@@ -54,3 +54,34 @@ func TestPageUsesOnlyLocalAssets(t *testing.T) {
 		}
 	}
 }
+
+// Subscriptions in the IDE need nothing from the internet either: the page
+// hands GraphiQL's fetcher a subscriptionUrl on the page's own host
+// (ws: or wss: as the page was loaded), and the vendored GraphiQL bundle
+// carries the graphql-ws client (graphql-transport-ws) that the fetcher
+// imports for it. A GraphiQL upgrade that drops the client from its bundle
+// would leave subscriptions failing ("You need to install the 'graphql-ws'
+// package") and must vendor it beside the bundle instead.
+func TestPageRunsSubscriptionsOverTheSameHost(t *testing.T) {
+	rec := httptest.NewRecorder()
+	Page("IDE", "/graphql").ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	page := rec.Body.String()
+	for _, want := range []string{
+		`const wsProto = location.protocol == 'https:' ? 'wss:' : 'ws:';`,
+		`const subscriptionUrl = wsProto + '//' + location.host + "/graphql";`,
+		`GraphiQL.createFetcher({ url, subscriptionUrl,`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	js, err := files.ReadFile("assets/" + graphiqlJS.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`GRAPHQL_TRANSPORT_WS_PROTOCOL`, `"graphql-transport-ws"`, `createClient:function`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("%s does not bundle the graphql-ws client (no %s)", graphiqlJS.name, want)
+		}
+	}
+}
