@@ -206,7 +206,7 @@ func (c *Cache) prime(ctx context.Context, users []eventapi.User, events []event
 // eventapi.ErrNotFound.
 func (c *Cache) get(ctx context.Context, kind, key string, fetch func(context.Context) (any, error)) (any, error) {
 	now := c.cfg.Now()
-	e, ok := c.store.Get(ctx, key)
+	e, ok := c.lookup(ctx, key)
 	var age time.Duration
 	if ok {
 		age = now.Sub(e.Fetched)
@@ -257,7 +257,7 @@ func (c *Cache) fill(ctx context.Context, key string, fetch func(context.Context
 	ch := c.fills.DoChan(flightKey(key, epoch), func() (any, error) {
 		// A fill that finished between this caller's look at the store and
 		// this flight left a fresh entry: use it rather than fetch again.
-		if e, ok := c.store.Get(ctx, key); ok && c.fresh(e) {
+		if e, ok := c.lookup(ctx, key); ok && c.fresh(e) {
 			if e.NotFound {
 				return nil, eventapi.ErrNotFound
 			}
@@ -271,7 +271,7 @@ func (c *Cache) fill(ctx context.Context, key string, fetch func(context.Context
 			if mine {
 				defer release()
 				// Another replica may have finished its fill just before.
-				e, ok = c.store.Get(fctx, key)
+				e, ok = c.lookup(fctx, key)
 				ok = ok && c.fresh(e)
 			} else {
 				e, ok = c.awaitFleetFill(fctx, key)
@@ -316,11 +316,27 @@ func (c *Cache) awaitFleetFill(ctx context.Context, key string) (Entry, bool) {
 		case <-deadline.C:
 			return Entry{}, false
 		case <-tick.C:
-			if e, ok := c.store.Get(ctx, key); ok && c.fresh(e) {
+			if e, ok := c.lookup(ctx, key); ok && c.fresh(e) {
 				return e, true
 			}
 		}
 	}
+}
+
+// lookup reads key from the store and, when this replica's own entry is
+// not fresh, from the level the fleet shares, where another replica may
+// have stored a newer one.
+func (c *Cache) lookup(ctx context.Context, key string) (Entry, bool) {
+	e, ok := c.store.Get(ctx, key)
+	if ok && c.fresh(e) {
+		return e, true
+	}
+	if l, layered := c.store.(Layered); layered {
+		if s, found := l.GetShared(ctx, key); found && (!ok || s.Fetched.After(e.Fetched)) {
+			return s, true
+		}
+	}
+	return e, ok
 }
 
 // fresh reports whether e may be served without asking the upstream.

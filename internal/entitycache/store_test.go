@@ -114,3 +114,38 @@ func TestReplicasShareTheCache(t *testing.T) {
 		return err == nil && len(u.Events) == 2
 	})
 }
+
+// A replica whose own entry went stale takes another replica's newer fill
+// from the shared level instead of fetching it again or serving it stale.
+func TestAStaleReplicaTakesTheFleetsNewerFill(t *testing.T) {
+	rdb := redistest.Client(t)
+	prefix := redistest.Prefix(t)
+	up := newFake()
+	clk := &clock{t: time.Now()}
+	newReplica := func() *Cache {
+		local, _ := NewMemory(100, nil)
+		c := New(up, &Tiered{Local: local, Shared: NewRedis(rdb, prefix, time.Hour, nil)}, Config{Now: clk.Now})
+		t.Cleanup(c.Close)
+		return c
+	}
+	a, b := newReplica(), newReplica()
+	ctx := context.Background()
+	if _, err := a.User(ctx, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.User(ctx, "1"); err != nil { // from the shared level
+		t.Fatal(err)
+	}
+	clk.Advance(6 * time.Second) // both replicas' own entries are stale now
+	if _, err := a.User(ctx, "1"); err != nil {
+		t.Fatal(err)
+	}
+	a.wg.Wait() // A's background refresh has stored a fresh entry in the shared level
+	rctx, rep := WithReport(ctx)
+	if _, err := b.User(rctx, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Summary(); s.Stale || up.count("user") != 2 {
+		t.Errorf("B: stale %v after %d upstream calls; want a fresh answer and 2 calls (the fill and A's refresh)", s.Stale, up.count("user"))
+	}
+}

@@ -5,6 +5,12 @@ import (
 	"time"
 )
 
+// Layered is a Store with a level shared by a fleet behind the replica's
+// own: when the own entry is not fresh, the shared one may be.
+type Layered interface {
+	GetShared(ctx context.Context, key string) (Entry, bool)
+}
+
 // Leaser is a Store that can lease the fill of a key across a fleet, so
 // that identical reads on several replicas cost one upstream call.
 type Leaser interface {
@@ -24,6 +30,17 @@ func (t *Tiered) Get(ctx context.Context, key string) (Entry, bool) {
 	if e, ok := t.Local.Get(ctx, key); ok {
 		return e, true
 	}
+	e, ok := t.Shared.Get(ctx, key)
+	if ok {
+		t.Local.Set(ctx, key, e)
+	}
+	return e, ok
+}
+
+// GetShared reads the shared level only (keeping what it finds in the
+// local one): how a replica whose own entry went stale sees another
+// replica's newer fill.
+func (t *Tiered) GetShared(ctx context.Context, key string) (Entry, bool) {
 	e, ok := t.Shared.Get(ctx, key)
 	if ok {
 		t.Local.Set(ctx, key, e)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -83,4 +84,40 @@ func without(list ast.DirectiveList, name string) ast.DirectiveList {
 		}
 	}
 	return out
+}
+
+// CodeSubscriptionTransport refuses a subscription sent over plain HTTP.
+const CodeSubscriptionTransport = "SUBSCRIPTION_NEEDS_STREAM"
+
+// StreamsOnly refuses, before execution, a subscription that did not come
+// over a WebSocket or SSE (Accept: text/event-stream): over a plain POST
+// gqlgen would answer with the first event only (or null when none came
+// before the deadline), and over multipart the request deadline would cut
+// the stream off without a word.
+type StreamsOnly struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = StreamsOnly{}
+
+func init() { errcode.RegisterErrorType(CodeSubscriptionTransport, errcode.KindProtocol) }
+
+// ExtensionName implements graphql.HandlerExtension.
+func (StreamsOnly) ExtensionName() string { return "StreamsOnly" }
+
+// Validate implements graphql.HandlerExtension.
+func (StreamsOnly) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (StreamsOnly) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+		return nil
+	}
+	if strings.Contains(oc.Headers.Get("Accept"), "text/event-stream") || strings.EqualFold(oc.Headers.Get("Upgrade"), "websocket") {
+		return nil
+	}
+	err := gqlerror.Errorf("subscriptions need a stream: a WebSocket (graphql-transport-ws) or SSE (Accept: text/event-stream)")
+	errcode.Set(err, CodeSubscriptionTransport)
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/eventms/gateway/internal/httpjson"
@@ -39,10 +40,12 @@ func CheckRequest(next http.Handler) http.Handler {
 				writeError(w, r, http.StatusBadRequest, CodeBadRequest, "body: could not be read")
 				return
 			}
-			if code, msg := checkBody(body); code != "" {
+			query, code, msg := checkBody(body)
+			if code != "" {
 				writeError(w, r, http.StatusBadRequest, code, msg)
 				return
 			}
+			streamOnlyWhenNeeded(r, query)
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case http.MethodOptions:
 		default:
@@ -55,6 +58,34 @@ func CheckRequest(next http.Handler) http.Handler {
 	})
 }
 
+// streamOnlyWhenNeeded keeps the incremental media types (multipart/mixed,
+// text/event-stream) in Accept only for a document that can use them: one
+// with @defer, or a subscription. Clients such as urql and GraphiQL list
+// them on every request, and gqlgen's transports would otherwise stream a
+// plain query as a one-part multipart answer without "hasNext", which
+// clients cannot tell is complete. The test is textual and errs towards
+// keeping: a field merely named "subscription" keeps them too.
+func streamOnlyWhenNeeded(r *http.Request, query json.RawMessage) {
+	accept := r.Header.Get("Accept")
+	if !strings.Contains(accept, "multipart/mixed") && !strings.Contains(accept, "text/event-stream") {
+		return
+	}
+	if bytes.Contains(query, []byte("@defer")) || bytes.Contains(query, []byte("subscription")) {
+		return
+	}
+	var kept []string
+	for part := range strings.SplitSeq(accept, ",") {
+		p := strings.TrimSpace(part)
+		if !strings.HasPrefix(p, "multipart/mixed") && !strings.HasPrefix(p, "text/event-stream") {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == 0 {
+		kept = []string{mediaJSON}
+	}
+	r.Header.Set("Accept", strings.Join(kept, ", "))
+}
+
 // params are the members of a GraphQL request body, kept raw so that each
 // one's JSON type can be checked and named.
 type params struct {
@@ -65,27 +96,28 @@ type params struct {
 }
 
 // checkBody returns the code and message refusing body, or "" if it is a
-// well-formed GraphQL request (which may still fail to parse as GraphQL).
-func checkBody(body []byte) (code, msg string) {
+// well-formed GraphQL request (which may still fail to parse as GraphQL),
+// with the request's query text (raw JSON).
+func checkBody(body []byte) (query json.RawMessage, code, msg string) {
 	trimmed := bytes.TrimSpace(body)
 	switch {
 	case len(trimmed) == 0:
-		return CodeBadRequest, "body: must be a JSON object with a query, got an empty body"
+		return nil, CodeBadRequest, "body: must be a JSON object with a query, got an empty body"
 	case trimmed[0] == '[':
-		return CodeBatchingNotSupported, "body: batched operations (a JSON array) are not supported; send one operation per request"
+		return nil, CodeBatchingNotSupported, "body: batched operations (a JSON array) are not supported; send one operation per request"
 	}
 	if path, bad := httpjson.InvalidUTF8(trimmed); bad {
-		return CodeBadRequest, fieldOrBody(path) + ": must be valid UTF-8"
+		return nil, CodeBadRequest, fieldOrBody(path) + ": must be valid UTF-8"
 	}
 	if trimmed[0] != '{' {
 		if !json.Valid(trimmed) {
-			return CodeBadRequest, malformed(trimmed)
+			return nil, CodeBadRequest, malformed(trimmed)
 		}
-		return CodeBadRequest, "body: must be a JSON object with a query"
+		return nil, CodeBadRequest, "body: must be a JSON object with a query"
 	}
 	var p params
 	if err := json.Unmarshal(trimmed, &p); err != nil {
-		return CodeBadRequest, malformed(trimmed)
+		return nil, CodeBadRequest, malformed(trimmed)
 	}
 	for _, m := range []struct {
 		name  string
@@ -102,10 +134,10 @@ func checkBody(body []byte) (code, msg string) {
 			continue
 		}
 		if m.raw[0] != m.want {
-			return CodeBadRequest, fmt.Sprintf("%s: must be %s, got %s", m.name, m.label, jsonType(m.raw))
+			return nil, CodeBadRequest, fmt.Sprintf("%s: must be %s, got %s", m.name, m.label, jsonType(m.raw))
 		}
 	}
-	return "", ""
+	return p.Query, "", ""
 }
 
 // checkGET names a query-string parameter that is not what GraphQL over

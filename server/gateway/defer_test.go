@@ -85,3 +85,33 @@ func TestDeferredErrorsKeepTheirPath(t *testing.T) {
 		t.Errorf("deferred failure:\n%s", body)
 	}
 }
+
+// Clients that list the incremental types on every request (urql, GraphiQL)
+// get a plain JSON answer for a query without @defer, not a one-part stream.
+func TestPlainQueriesAreNotStreamedToClientsThatAcceptStreams(t *testing.T) {
+	g := newGateway(t, eventsim.Config{}, nil)
+	for _, accept := range []string{
+		"application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed",
+		"application/json, multipart/mixed",
+	} {
+		resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(`{ user(id: "1") { userName } }`), map[string]string{"Accept": accept})
+		if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") || strings.HasPrefix(ct, "text/event-stream") || !strings.Contains(body, "john_doe") {
+			t.Errorf("Accept %q: %s %s; want a plain JSON answer", accept, ct, body)
+		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("Accept %q: Cache-Control %q; want no-store for a POST", accept, cc)
+		}
+	}
+}
+
+// A subscription over plain HTTP is refused with a code, not answered with
+// its first event (or null) nor cut off silently at the request deadline.
+func TestSubscriptionsNeedAStream(t *testing.T) {
+	g := newGateway(t, eventsim.Config{}, nil)
+	for _, accept := range []string{"application/json", "multipart/mixed;subscriptionSpec=1.0, application/json"} {
+		resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(`subscription { eventAdded { id } }`), map[string]string{"Accept": accept})
+		if resp.StatusCode != 200 || !strings.Contains(body, `"code":"SUBSCRIPTION_NEEDS_STREAM"`) || strings.Contains(body, `"data"`) {
+			t.Errorf("Accept %q: %d %s; want SUBSCRIPTION_NEEDS_STREAM", accept, resp.StatusCode, body)
+		}
+	}
+}

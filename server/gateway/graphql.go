@@ -62,6 +62,7 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, st *streams
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(gqlhttp.NoIntrospection{})
+	srv.Use(gqlhttp.StreamsOnly{})
 	srv.Use(&cachecontrol.Extension{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq.New(cfg.GraphQL.APQCacheSize, fl.client(), fl.prefix, 24*time.Hour, fl.onError)})
 	// After APQ (which fills in the document), before the guard and parsing.

@@ -96,7 +96,10 @@ func (s *streams) websocket(allowedOrigins []string) transport.Websocket {
 	limit := s.cfg.MaxMessageBytes
 	return transport.Websocket{
 		Implementation:        &wsImplementation{streams: s, inner: transport.CoderWebsocketImplementation{AcceptOptions: accept}},
+		// The legacy protocol's "ka" messages, and graphql-transport-ws's
+		// ping/pong: a client that stops answering pings is dropped.
 		KeepAlivePingInterval: s.cfg.KeepAlive,
+		PingPongInterval:      s.cfg.KeepAlive,
 		InitTimeout:           10 * time.Second,
 		PayloadReadLimit:      &limit,
 		InitFunc: func(ctx context.Context, _ transport.InitPayload) (context.Context, *transport.InitPayload, error) {

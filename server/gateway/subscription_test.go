@@ -242,3 +242,21 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// graphql-transport-ws connections get pings, not only the legacy protocol.
+func TestGraphQLTransportWSIsPinged(t *testing.T) {
+	g := realtimeGateway(t, func(c *config.Config) { c.Realtime.KeepAlive = 20 * time.Millisecond })
+	c, err := dialWS(t, g, "graphql-transport-ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m, err := c.tryRead()
+		if err != nil {
+			t.Fatalf("no ping before %v", err)
+		}
+		if m["type"] == "ping" {
+			return
+		}
+	}
+}
