@@ -95,7 +95,7 @@ func (s *streams) websocket(allowedOrigins []string) transport.Websocket {
 	}
 	limit := s.cfg.MaxMessageBytes
 	return transport.Websocket{
-		Implementation:        &wsImplementation{streams: s, inner: transport.CoderWebsocketImplementation{AcceptOptions: accept}},
+		Implementation: &wsImplementation{streams: s, inner: transport.CoderWebsocketImplementation{AcceptOptions: accept}},
 		// The legacy protocol's "ka" messages, and graphql-transport-ws's
 		// ping/pong: a client that stops answering pings is dropped.
 		KeepAlivePingInterval: s.cfg.KeepAlive,
