@@ -141,3 +141,14 @@ export function pushed(what) {
     },
   };
 }
+
+// launchChromium starts Debian's Chromium headless with the flags this
+// closed network needs (no background connections that would be refused).
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}

@@ -8,21 +8,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startGateway } from '../helpers.mjs';
+import { startGateway, launchChromium } from '../helpers.mjs';
 
-const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const artifacts = process.env.E2E_ARTIFACTS || join(process.cwd(), 'artifacts');
 
 let gw;
 let browser;
 before(async () => {
   gw = await startGateway();
-  browser = await chromium.launch({
-    executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
