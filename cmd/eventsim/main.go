@@ -4,7 +4,8 @@
 //
 // It reads only its SIM_* variables from the process environment (no .env
 // file): SIM_EVENT_DELAY, SIM_NETWORK_ERROR_RATE, SIM_FAILURE_CYCLE,
-// SIM_USERS, SIM_EVENTS_PER_USER (as the embedded simulator), SIM_PORT,
+// SIM_USERS, SIM_EVENTS_PER_USER, SIM_CAPACITY, SIM_OVERLOAD_FACTOR (as the
+// embedded simulator), SIM_PORT,
 // SIM_LOG_FORMAT and SIM_LOG_LEVEL; see eventsim.SettingsFromEnv. The
 // gateway's variables (APP_ENV, PORT, LOG_LEVEL, …) never affect it. An
 // invalid SIM_* variable stops it with exit status 2 and a message naming

@@ -30,7 +30,8 @@ type Settings struct {
 
 // ConfigFromEnv reads the simulator's Config from the SIM_* variables that
 // tune its behaviour (SIM_EVENT_DELAY, SIM_NETWORK_ERROR_RATE,
-// SIM_FAILURE_CYCLE, SIM_USERS, SIM_EVENTS_PER_USER) through lookup, e.g.
+// SIM_FAILURE_CYCLE, SIM_USERS, SIM_EVENTS_PER_USER, SIM_CAPACITY,
+// SIM_OVERLOAD_FACTOR) through lookup, e.g.
 // os.LookupEnv. Unset or blank variables take their Defaults() value; no other
 // variable is read. The error names every invalid variable, its value and the
 // accepted form, one per line.
@@ -70,6 +71,8 @@ func readConfig(r *envvar.Reader) Config {
 		FailureDelay:     d.FailureDelay,
 		Users:            r.Integer("SIM_USERS", d.Users, 0, 100000),
 		EventsPerUser:    r.Integer("SIM_EVENTS_PER_USER", d.EventsPerUser, 0, 100000),
+		Capacity:         r.Integer("SIM_CAPACITY", d.Capacity, 0, 1000000),
+		OverloadFactor:   r.Float("SIM_OVERLOAD_FACTOR", d.OverloadFactor, 1, 100),
 	}
 	if n := int64(c.Users) * int64(c.EventsPerUser); n > MaxGeneratedEvents {
 		r.Fail("SIM_EVENTS_PER_USER", strconv.Itoa(c.EventsPerUser), fmt.Sprintf(

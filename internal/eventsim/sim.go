@@ -3,6 +3,7 @@ package eventsim
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -29,6 +30,21 @@ const (
 //	FailureDelay      (no variable)           100ms  how long a failing addEvent waits before its 503
 //	Users             SIM_USERS               0      generated users u1…uN added to the seed users 1, 2, 3 (0..100000)
 //	EventsPerUser     SIM_EVENTS_PER_USER     0      events u<i>-e<j> per generated user (0..100000; Users × EventsPerUser ≤ MaxGeneratedEvents)
+//	Capacity          SIM_CAPACITY            0      requests in flight (all Event API routes) served at full speed (0..1000000; 0: unlimited, no overload)
+//	OverloadFactor    SIM_OVERLOAD_FACTOR     2      with a Capacity, requests beyond OverloadFactor × Capacity in flight are answered 503 (1..100; 0 here means 2)
+//
+// The capacity model, off unless Capacity > 0: every Event API request
+// received counts as in flight (all routes together, the Stats InFlight
+// figure) until it is answered. A request that arrives with more than
+// OverloadFactor × Capacity (rounded down) in flight, itself included, is
+// answered at once 503 {"success":false,"error":"Service temporarily
+// unavailable","message":"Event API is over capacity"} with Retry-After: 1,
+// before anything else: no delay, no dropped connection, no FailEvent or
+// addEvent failure-cycle step is used up. It counts as a call and in
+// Stats.Overloaded. A getEventById that finds n > Capacity requests in
+// flight (itself included) when it starts waiting waits EventDelay × n /
+// Capacity instead of EventDelay (so with no EventDelay only the 503s show);
+// HoldEvents still replaces the wait. An OverloadFactor below 1 acts as 1.
 //
 // The zero value Config{} is not Defaults(): it is a fast, fault-free
 // simulator with the seed data (no delay, no drops, no failure cycle), which
@@ -40,6 +56,8 @@ type Config struct {
 	FailureDelay     time.Duration
 	Users            int
 	EventsPerUser    int
+	Capacity         int
+	OverloadFactor   float64
 }
 
 // Defaults is the original mock's behaviour.
@@ -49,7 +67,33 @@ func Defaults() Config {
 		NetworkErrorRate: 0.05,
 		FailureCycle:     true,
 		FailureDelay:     100 * time.Millisecond,
+		OverloadFactor:   DefaultOverloadFactor,
 	}
+}
+
+// DefaultOverloadFactor is OverloadFactor's default, and what 0 means.
+const DefaultOverloadFactor = 2
+
+// overloadLimit is the most requests in flight, all routes, before more are
+// answered 503; 0 when the capacity model is off.
+func (c Config) overloadLimit() int {
+	if c.Capacity <= 0 {
+		return 0
+	}
+	f := c.OverloadFactor
+	if f == 0 {
+		f = DefaultOverloadFactor
+	}
+	return max(c.Capacity, int(math.Floor(f*float64(c.Capacity))))
+}
+
+// eventDelay is how long a getEventById admitted with n requests in flight
+// (itself included) waits: EventDelay, grown in proportion beyond Capacity.
+func (c Config) eventDelay(n int) time.Duration {
+	if c.Capacity <= 0 || n <= c.Capacity || c.EventDelay <= 0 {
+		return c.EventDelay
+	}
+	return time.Duration(float64(c.EventDelay) * float64(n) / float64(c.Capacity))
 }
 
 // Sim is the simulated Event API. It is an http.Handler and safe for
@@ -68,6 +112,7 @@ type Sim struct {
 	failEvents map[string]*injectedFailure
 	stats      map[string]*routeStats // one per route in routes, never replaced
 	inFlight   int                    // requests being served now, all routes
+	overloaded int                    // answered 503 over capacity since the last reset
 	peak       int                    // most served at once since the last reset, all routes
 	holdN      int                    // HoldEvents: lookups to gather before any answers
 	hold       chan struct{}          // closed once holdN lookups are in flight
@@ -143,6 +188,14 @@ func (s *Sim) Count(route string) int {
 	return 0
 }
 
+// Overloaded is how many requests were answered 503 over capacity since the
+// last reset (see Config.Capacity); they are counted as calls too.
+func (s *Sim) Overloaded() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.overloaded
+}
+
 // PeakInFlight is the largest number of requests a route served at once.
 func (s *Sim) PeakInFlight(route string) int {
 	s.mu.Lock()
@@ -153,7 +206,7 @@ func (s *Sim) PeakInFlight(route string) int {
 	return 0
 }
 
-// ResetStats zeroes the request counters and restarts the peaks. Requests
+// ResetStats zeroes the request and overload counters and restarts the peaks. Requests
 // still in flight stay counted as in flight, so a peak afterwards starts from
 // them (0 when the simulator is idle). The data, the addEvent failure cycle
 // and injected faults are kept: see ResetData.
@@ -165,6 +218,7 @@ func (s *Sim) ResetStats() {
 		st.peak = st.inFlight
 	}
 	s.peak = s.inFlight
+	s.overloaded = 0
 }
 
 // ResetData makes the simulator as New left it, counters apart: it restores
@@ -230,6 +284,11 @@ func (s *Sim) track(route string, h http.HandlerFunc) http.HandlerFunc {
 		}
 		s.inFlight++
 		s.peak = max(s.peak, s.inFlight)
+		limit := s.cfg.overloadLimit()
+		over := limit > 0 && s.inFlight > limit
+		if over {
+			s.overloaded++
+		}
 		s.mu.Unlock()
 		defer func() {
 			s.mu.Lock()
@@ -237,6 +296,15 @@ func (s *Sim) track(route string, h http.HandlerFunc) http.HandlerFunc {
 			s.inFlight--
 			s.mu.Unlock()
 		}()
+		if over {
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{
+				"success": false,
+				"error":   "Service temporarily unavailable",
+				"message": "Event API is over capacity",
+			})
+			return
+		}
 		h(w, r)
 	}
 }
@@ -309,6 +377,7 @@ func (s *Sim) getEvents(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) getEventByID(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	hold := s.hold
+	delay := s.cfg.eventDelay(s.inFlight)
 	s.mu.Unlock()
 	if hold != nil {
 		select {
@@ -317,7 +386,7 @@ func (s *Sim) getEventByID(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-time.After(holdLimit):
 		}
-	} else if !sleep(r.Context(), s.cfg.EventDelay) {
+	} else if !sleep(r.Context(), delay) {
 		return
 	}
 	id := r.PathValue("id")

@@ -23,11 +23,12 @@ const (
 // serves, e.g.
 //
 //	{"calls":{"addEvent":2,"getEventById":12,"getEvents":0,"getUserById":1,"getUsers":3},
-//	 "peakInFlight":12,"inFlight":0,
+//	 "peakInFlight":12,"inFlight":0,"overloaded":0,
 //	 "peakInFlightByRoute":{"addEvent":1,"getEventById":12,"getEvents":0,"getUserById":1,"getUsers":1}}
 //
-// Every Event API route is named, zeros included. Dropped connections and
-// injected failures count as calls: the caller made them.
+// Every Event API route is named, zeros included. Dropped connections,
+// injected failures and 503s over capacity count as calls: the caller made
+// them.
 type Stats struct {
 	// Calls is how many requests each route received since the last reset.
 	Calls map[string]int `json:"calls"`
@@ -36,6 +37,10 @@ type Stats struct {
 	PeakInFlight int `json:"peakInFlight"`
 	// InFlight is how many requests are being served now, all routes.
 	InFlight int `json:"inFlight"`
+	// Overloaded is how many requests were answered 503 over capacity
+	// (Config.Capacity) since the last reset; with Calls it gives the
+	// upstream's overload 503 rate.
+	Overloaded int `json:"overloaded"`
 	// PeakInFlightByRoute is each route's own peak since the last reset.
 	PeakInFlightByRoute map[string]int `json:"peakInFlightByRoute"`
 }
@@ -48,6 +53,7 @@ func (s *Sim) Stats() Stats {
 		Calls:               make(map[string]int, len(routes)),
 		PeakInFlight:        s.peak,
 		InFlight:            s.inFlight,
+		Overloaded:          s.overloaded,
 		PeakInFlightByRoute: make(map[string]int, len(routes)),
 	}
 	for _, route := range routes {
