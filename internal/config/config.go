@@ -53,7 +53,8 @@ type Config struct {
 //	UPSTREAM_TIMEOUT              Client.Timeout     2s     per attempt
 //	UPSTREAM_MAX_RETRIES          Client.Retry       3      after the first attempt of a GET
 //	UPSTREAM_RETRY_BASE / _MAX    Client.Retry       50ms / 1s  full-jitter backoff
-//	UPSTREAM_MAX_CONCURRENCY      Client             128    in-flight calls per process
+//	UPSTREAM_MAX_CONCURRENCY      Client             1024   ceiling (and start) of each route's adaptive limit of calls in flight
+//	UPSTREAM_MIN_CONCURRENCY      Client             8      floor of that limit; equal to the ceiling, the limit is fixed
 //	UPSTREAM_WRITE_CHECK_RETRIES  WriteCheckRetries  1      retries of the reads a write depends on
 //	LOADER_BATCH_WAIT             LoaderBatchWait    0s     dataloader batch window
 //	DETAILED_ERRORS               DetailedErrors     dev on / prod off
@@ -228,6 +229,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		r.Warn(warning)
 	}
 	prod := env == "production"
+	maxConc := r.Integer("UPSTREAM_MAX_CONCURRENCY", 1024, 1, 100000)
 	c := Config{
 		Env:             env,
 		Port:            r.Integer("PORT", 3000, 0, 65535),
@@ -240,7 +242,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 					Base:       r.Duration("UPSTREAM_RETRY_BASE", 50*time.Millisecond, 0, time.Minute),
 					Max:        r.Duration("UPSTREAM_RETRY_MAX", time.Second, 0, 5*time.Minute),
 				},
-				MaxConcurrency: r.Integer("UPSTREAM_MAX_CONCURRENCY", 128, 1, 100000),
+				MaxConcurrency: maxConc,
+				// A ceiling below the floor's default lowers the floor with it.
+				MinConcurrency: r.Integer("UPSTREAM_MIN_CONCURRENCY", min(eventapi.DefaultMinConcurrency, maxConc), 1, 100000),
 			},
 			WriteCheckRetries: r.Integer("UPSTREAM_WRITE_CHECK_RETRIES", 1, 0, 10),
 			LoaderBatchWait:   r.Duration("LOADER_BATCH_WAIT", 0, 0, time.Second),
@@ -338,6 +342,9 @@ func (c *Config) check(r *envvar.Reader) {
 	}
 	if retry := c.Upstream.Client.Retry; retry.Max < retry.Base {
 		r.Fail("UPSTREAM_RETRY_MAX", retry.Max.String(), fmt.Sprintf("at least UPSTREAM_RETRY_BASE (%s)", retry.Base))
+	}
+	if cl := c.Upstream.Client; cl.MinConcurrency > cl.MaxConcurrency {
+		r.Fail("UPSTREAM_MIN_CONCURRENCY", fmt.Sprint(cl.MinConcurrency), fmt.Sprintf("at most UPSTREAM_MAX_CONCURRENCY (%d)", cl.MaxConcurrency))
 	}
 	if c.Redis.URL != "" {
 		opt, err := redis.ParseURL(c.Redis.URL)

@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 3000 || c.Upstream.Client.MaxConcurrency != 128 || c.Upstream.Client.Timeout != 2*time.Second ||
+	if c.Port != 3000 || c.Upstream.Client.MaxConcurrency != 1024 || c.Upstream.Client.MinConcurrency != 8 || c.Upstream.Client.Timeout != 2*time.Second ||
 		c.Upstream.WriteCheckRetries != 1 || !c.Upstream.DetailedErrors || len(c.Warnings) != 0 ||
 		c.Breaker.FailureWindow != 30*time.Second || c.GraphQL.QueryCacheSize != 1000 || c.GraphQL.MaxFields != 2000 {
 		t.Errorf("defaults: %+v", c)

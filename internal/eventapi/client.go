@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -21,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/eventms/gateway/internal/adaptivelimit"
 	"github.com/eventms/gateway/internal/detach"
 	"github.com/eventms/gateway/internal/tracing"
 )
@@ -57,9 +57,13 @@ type Config struct {
 	Timeout time.Duration
 	// Retry is the policy for idempotent GETs.
 	Retry Retry
-	// MaxConcurrency bounds in-flight upstream calls across the process;
-	// the connection pool is sized to match.
+	// MaxConcurrency is the ceiling of each route's adaptive limit of
+	// calls in flight, and where the limit starts; the connection pool is
+	// sized to match.
 	MaxConcurrency int
+	// MinConcurrency is the floor of each route's limit. Equal to
+	// MaxConcurrency, the limit is fixed.
+	MinConcurrency int
 	Hooks          Hooks
 }
 
@@ -69,7 +73,7 @@ type Client struct {
 	base    string
 	cfg     Config
 	http    *http.Client
-	sem     *semaphore.Weighted
+	limits  map[string]*adaptivelimit.Limiter // by route
 	flights singleflight.Group
 	root    context.Context
 	stop    context.CancelFunc
@@ -81,8 +85,11 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("event API base URL %q: want http(s)://host[:port]", cfg.BaseURL)
 	}
-	if cfg.MaxConcurrency < 1 {
-		return nil, fmt.Errorf("event API max concurrency %d: want at least 1", cfg.MaxConcurrency)
+	if cfg.MinConcurrency == 0 {
+		cfg.MinConcurrency = min(DefaultMinConcurrency, cfg.MaxConcurrency)
+	}
+	if cfg.MinConcurrency < 1 || cfg.MaxConcurrency < cfg.MinConcurrency {
+		return nil, fmt.Errorf("event API concurrency %d..%d: want 1 <= min <= max", cfg.MinConcurrency, cfg.MaxConcurrency)
 	}
 	if cfg.Timeout <= 0 {
 		return nil, fmt.Errorf("event API timeout %s: want a positive duration", cfg.Timeout)
@@ -93,17 +100,38 @@ func New(cfg Config) (*Client, error) {
 	tr.MaxIdleConnsPerHost = cfg.MaxConcurrency
 	tr.MaxIdleConns = 2 * cfg.MaxConcurrency
 	root, stop := context.WithCancel(context.Background())
-	return &Client{
+	c := &Client{
 		base: strings.TrimRight(cfg.BaseURL, "/"),
 		cfg:  cfg,
 		// otelhttp: a client span per attempt, and the trace context
 		// (traceparent, baggage) passed on to the upstream.
 		http: &http.Client{Transport: otelhttp.NewTransport(tr,
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))},
-		sem:  semaphore.NewWeighted(int64(cfg.MaxConcurrency)),
-		root: root,
-		stop: stop,
-	}, nil
+		limits: make(map[string]*adaptivelimit.Limiter, len(Routes)),
+		root:   root,
+		stop:   stop,
+	}
+	for _, r := range Routes {
+		c.limits[r] = adaptivelimit.New(adaptivelimit.Config{Min: cfg.MinConcurrency, Max: cfg.MaxConcurrency})
+	}
+	return c, nil
+}
+
+// DefaultMinConcurrency is MinConcurrency's default: a floor low enough
+// for a struggling upstream, high enough that a noisy latency sample on a
+// busy machine cannot starve the gateway.
+const DefaultMinConcurrency = 8
+
+// Routes are the upstream routes, each with its own concurrency limit.
+var Routes = []string{RouteGetUsers, RouteGetUserByID, RouteGetEvents, RouteGetEventByID, RouteAddEvent}
+
+// ConcurrencyLimits returns each route's adaptive limit as it stands.
+func (c *Client) ConcurrencyLimits() map[string]adaptivelimit.Snapshot {
+	out := make(map[string]adaptivelimit.Snapshot, len(c.limits))
+	for r, l := range c.limits {
+		out[r] = l.Snapshot()
+	}
+	return out
 }
 
 // Close cancels every call still in flight and releases idle connections.
@@ -315,13 +343,40 @@ func (e *attemptError) retryable() bool {
 	return e.kind == KindUnavailable || e.kind == KindTimeout
 }
 
-// attempt makes one upstream call under the concurrency bound and the
-// per-attempt timeout, and returns the body of a 2xx answer.
+// attempt makes one upstream call under the route's concurrency limit and
+// the per-attempt timeout, and returns the body of a 2xx answer; what the
+// call says about the upstream's load goes to the limit.
 func (c *Client) attempt(ctx context.Context, method, route, path string, body []byte) (_ []byte, err error) {
-	if err := c.sem.Acquire(ctx, 1); err != nil {
+	permit, err := c.limits[route].Acquire(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer c.sem.Release(1)
+	defer func() { permit.Done(loadOutcome(ctx, err)) }()
+	return c.do(ctx, method, route, path, body)
+}
+
+// loadOutcome is what an attempt's result says about the upstream's load:
+// 429, 503, a dropped connection and no answer in time are refusals; any
+// other answer, errors included, is a latency sample; the caller leaving
+// says nothing.
+func loadOutcome(ctx context.Context, err error) adaptivelimit.Outcome {
+	var ae *attemptError
+	switch {
+	case err == nil || errors.Is(err, ErrNotFound):
+		return adaptivelimit.Answered
+	case ctx.Err() != nil || !errors.As(err, &ae):
+		return adaptivelimit.Ignore
+	case ae.kind == KindTimeout, ae.status == http.StatusTooManyRequests, ae.status == http.StatusServiceUnavailable,
+		ae.kind == KindUnavailable && ae.status == 0:
+		return adaptivelimit.Overloaded
+	case ae.status != 0:
+		return adaptivelimit.Answered
+	}
+	return adaptivelimit.Ignore
+}
+
+// do is one HTTP exchange with the upstream.
+func (c *Client) do(ctx context.Context, method, route, path string, body []byte) (_ []byte, err error) {
 	start := time.Now()
 	defer func() { c.observe(route, err, time.Since(start)) }()
 
@@ -432,7 +487,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // Ping reports whether the upstream answers HTTP at all: one attempt, no
 // retry, no de-duplication. Any HTTP status counts as reachable.
 func (c *Client) Ping(ctx context.Context) error {
-	_, err := c.attempt(ctx, http.MethodGet, RouteGetUserByID, "/getUserById/__readyz__", nil)
+	// Outside the limits: a probe must not queue behind a burst, nor teach
+	// the limit anything.
+	_, err := c.do(ctx, http.MethodGet, RouteGetUserByID, "/getUserById/__readyz__", nil)
 	var ae *attemptError
 	if err == nil || errors.Is(err, ErrNotFound) || (errors.As(err, &ae) && ae.status != 0) {
 		return nil

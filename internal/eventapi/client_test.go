@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventms/gateway/internal/adaptivelimit"
 	"github.com/eventms/gateway/internal/eventsim"
 )
 
@@ -520,5 +521,78 @@ func TestSummaryLeavesOutTheUpstreamURL(t *testing.T) {
 	}
 	if s := ue.Summary(); strings.Contains(s, "127.0.0.1") || !strings.Contains(s, "getUserById") {
 		t.Errorf("Summary() %q: want the route, not the host", s)
+	}
+}
+
+// What an attempt's result tells the route's adaptive limit.
+func TestLoadOutcome(t *testing.T) {
+	live := context.Background()
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	cases := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want adaptivelimit.Outcome
+	}{
+		{"answer", live, nil, adaptivelimit.Answered},
+		{"not found is an answer", live, ErrNotFound, adaptivelimit.Answered},
+		{"503", live, &attemptError{kind: KindUnavailable, status: 503}, adaptivelimit.Overloaded},
+		{"429", live, &attemptError{kind: KindRejected, status: 429}, adaptivelimit.Overloaded},
+		{"dropped connection", live, &attemptError{kind: KindUnavailable}, adaptivelimit.Overloaded},
+		{"no answer in time", live, &attemptError{kind: KindTimeout}, adaptivelimit.Overloaded},
+		{"500 is an answer", live, &attemptError{kind: KindUnavailable, status: 500}, adaptivelimit.Answered},
+		{"400 is an answer", live, &attemptError{kind: KindRejected, status: 400}, adaptivelimit.Answered},
+		{"broken body is an answer", live, &attemptError{kind: KindBadResponse, status: 200}, adaptivelimit.Answered},
+		{"the caller left", gone, context.Canceled, adaptivelimit.Ignore},
+		{"the caller left mid-call", gone, &attemptError{kind: KindUnavailable}, adaptivelimit.Ignore},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := loadOutcome(tc.ctx, tc.err); got != tc.want {
+				t.Fatalf("loadOutcome = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// The readiness probe goes around the limits: it neither waits behind a
+// full route nor counts as a sample.
+func TestPingBypassesTheLimit(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) }))
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.URL, Timeout: time.Second, MaxConcurrency: 1, MinConcurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	held, err := c.limits[RouteGetUserByID].Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Done(adaptivelimit.Ignore)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("Ping with the route's only slot taken: %v", err)
+	}
+}
+
+func TestConcurrencyBoundsAreChecked(t *testing.T) {
+	for _, cfg := range []Config{
+		{BaseURL: "http://x", Timeout: time.Second, MaxConcurrency: 0},
+		{BaseURL: "http://x", Timeout: time.Second, MaxConcurrency: 4, MinConcurrency: 5},
+	} {
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "min <= max") {
+			t.Errorf("New(%d..%d) error %v, want one naming the bounds", cfg.MinConcurrency, cfg.MaxConcurrency, err)
+		}
+	}
+	c, err := New(Config{BaseURL: "http://x", Timeout: time.Second, MaxConcurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if s := c.ConcurrencyLimits()[RouteGetEventByID]; s.Limit != 4 {
+		t.Errorf("a ceiling of 4 starts the limit at %d", s.Limit)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eventms/gateway/internal/adaptivelimit"
 	"github.com/eventms/gateway/internal/httpjson"
 )
 
@@ -20,6 +21,7 @@ type Checker struct {
 	timeout    time.Duration
 	staleReads bool
 	redisPing  func(context.Context) error
+	limits     func() map[string]adaptivelimit.Snapshot
 	draining   atomic.Bool
 
 	mu      sync.Mutex
@@ -49,6 +51,13 @@ func (c *Checker) ServesStaleReads() { c.staleReads = true }
 // idempotency key are refused; the body says so.
 func (c *Checker) ChecksRedis(ping func(context.Context) error) { c.redisPing = ping }
 
+// ReportsConcurrency adds the upstream routes' adaptive concurrency limits
+// to /readyz: an operator asking "why is it slow" sees at once whether the
+// gateway is holding calls back because the upstream said it is full.
+func (c *Checker) ReportsConcurrency(limits func() map[string]adaptivelimit.Snapshot) {
+	c.limits = limits
+}
+
 // Drain marks the process as shutting down: /readyz answers 503 from now on
 // so load balancers stop sending new requests.
 func (c *Checker) Drain() { c.draining.Store(true) }
@@ -64,6 +73,8 @@ type readiness struct {
 	Upstream       upstream   `json:"upstream"`
 	CircuitBreaker string     `json:"circuitBreaker"`
 	Redis          *redisBody `json:"redis,omitempty"`
+	// UpstreamConcurrency is each upstream route's adaptive limit.
+	UpstreamConcurrency map[string]adaptivelimit.Snapshot `json:"upstreamConcurrency,omitempty"`
 }
 
 type redisBody struct {
@@ -104,6 +115,9 @@ func (c *Checker) Ready(w http.ResponseWriter, r *http.Request) {
 				body.Status = "degraded"
 			}
 		}
+	}
+	if c.limits != nil {
+		body.UpstreamConcurrency = c.limits()
 	}
 	if c.draining.Load() {
 		body.Status, status = "draining", http.StatusServiceUnavailable

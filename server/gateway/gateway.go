@@ -116,6 +116,8 @@ func New(cfg config.Config, baseURL string, log *slog.Logger, opts ...Option) (*
 	if fl.shared() {
 		checker.ChecksRedis(fl.ping)
 	}
+	checker.ReportsConcurrency(api.ConcurrencyLimits)
+	m.EnableUpstreamConcurrency(api.ConcurrencyLimits)
 
 	routes := &routes{mux: http.NewServeMux(), svc: svc, cache: cfg.Cache.Enabled}
 	routes.handleCached("/graphql", newGraphQL(cfg, svc, fl, st, log, m))

@@ -18,30 +18,30 @@ type eventIDs struct {
 	} `json:"user"`
 }
 
-func TestUserWith200EventsFetchesAllAtOnce(t *testing.T) {
-	// The default bound (128) would split 200 lookups into two waves.
-	g := newGateway(t, eventsim.Config{Users: 1, EventsPerUser: 200},
-		func(c *config.Config) { c.Upstream.Client.MaxConcurrency = 256 })
-	g.sim.HoldEvents(200) // no lookup answers until all 200 are in flight together
+func TestUserWith1000EventsFetchesAllAtOnceByDefault(t *testing.T) {
+	// With the default settings the adaptive limit starts at its ceiling
+	// (1024): a healthy upstream gets a user's 1000 lookups in one wave.
+	g := newGateway(t, eventsim.Config{Users: 1, EventsPerUser: 1000}, nil)
+	g.sim.HoldEvents(1000) // no lookup answers until all 1000 are in flight together
 	res := g.query(t, `{ user(id: "u1") { events { id } } }`, nil)
 	if len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
 	}
 	var got eventIDs
 	mustUnmarshal(t, res.Data, &got)
-	if len(got.User.Events) != 200 {
-		t.Fatalf("%d events, want 200", len(got.User.Events))
+	if len(got.User.Events) != 1000 {
+		t.Fatalf("%d events, want 1000", len(got.User.Events))
 	}
 	for i, e := range got.User.Events {
 		if want := fmt.Sprintf("u1-e%d", i+1); e.ID != want {
 			t.Fatalf("event %d is %q, want %q: order lost", i, e.ID, want)
 		}
 	}
-	if n := g.sim.Count(eventsim.RouteGetEventByID); n != 200 {
-		t.Errorf("%d getEventById calls, want 200", n)
+	if n := g.sim.Count(eventsim.RouteGetEventByID); n != 1000 {
+		t.Errorf("%d getEventById calls, want 1000", n)
 	}
-	if p := g.sim.PeakInFlight(eventsim.RouteGetEventByID); p != 200 {
-		t.Errorf("peak in flight %d, want 200: lookups were not all concurrent", p)
+	if p := g.sim.PeakInFlight(eventsim.RouteGetEventByID); p != 1000 {
+		t.Errorf("peak in flight %d, want 1000: lookups were not all concurrent", p)
 	}
 	if n := g.sim.Count(eventsim.RouteGetUserByID); n != 1 {
 		t.Errorf("%d getUserById calls, want 1", n)
