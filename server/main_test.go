@@ -374,35 +374,52 @@ func TestBadConfigurationStopsWithAClearMessage(t *testing.T) {
 
 // A client's traceparent reaches the upstream in the same trace, through
 // the real binary, and the answer names the trace.
+// With tracing on, the upstream call's parent is the gateway's own span;
+// with it off (no span recorded, no otelhttp on the call), the client's
+// trace context still reaches the upstream unchanged.
 func TestTraceContextReachesTheUpstream(t *testing.T) {
-	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-	sim := eventsim.New(eventsim.Config{})
-	seen := make(chan string, 16)
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if tp := r.Header.Get("Traceparent"); tp != "" && r.URL.Path != "/getUserById/__readyz__" {
-			select {
-			case seen <- tp:
-			default:
+	const traceID, clientSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	for _, tc := range []struct {
+		name        string
+		env         []string
+		ownSpanWant bool
+	}{
+		{"tracing on", []string{"OTEL_TRACES_EXPORTER=console", "OTEL_TRACES_SAMPLER=parentbased_always_on"}, true},
+		{"tracing off", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := eventsim.New(eventsim.Config{})
+			seen := make(chan string, 16)
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tp := r.Header.Get("Traceparent"); tp != "" && r.URL.Path != "/getUserById/__readyz__" {
+					select {
+					case seen <- tp:
+					default:
+					}
+				}
+				sim.ServeHTTP(w, r)
+			}))
+			defer upstream.Close()
+			_, addr, _, _ := startBinary(t, append([]string{"EVENT_API_BASE_URL=" + upstream.URL, "CACHE=off"}, tc.env...)...)
+			req, _ := http.NewRequest("POST", "http://"+addr+"/graphql", strings.NewReader(`{"query":"{ user(id: \"1\") { userName } }"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Traceparent", "00-"+traceID+"-"+clientSpan+"-01")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		sim.ServeHTTP(w, r)
-	}))
-	defer upstream.Close()
-	_, addr, _, _ := startBinary(t, "EVENT_API_BASE_URL="+upstream.URL, "OTEL_TRACES_EXPORTER=console",
-		"OTEL_TRACES_SAMPLER=parentbased_always_on", "CACHE=off")
-	req, _ := http.NewRequest("POST", "http://"+addr+"/graphql", strings.NewReader(`{"query":"{ user(id: \"1\") { userName } }"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if got := resp.Header.Get("X-Trace-ID"); got != traceID {
-		t.Errorf("X-Trace-ID %q; want the client's trace %s", got, traceID)
-	}
-	tp := recv(t, seen, "the upstream call")
-	if parts := strings.Split(tp, "-"); len(parts) != 4 || parts[1] != traceID || parts[2] == "00f067aa0ba902b7" {
-		t.Errorf("upstream traceparent %q; want trace %s with the gateway's own span as parent", tp, traceID)
+			resp.Body.Close()
+			if got := resp.Header.Get("X-Trace-ID"); got != traceID {
+				t.Errorf("X-Trace-ID %q; want the client's trace %s", got, traceID)
+			}
+			tp := recv(t, seen, "the upstream call")
+			parts := strings.Split(tp, "-")
+			if len(parts) != 4 || parts[1] != traceID {
+				t.Fatalf("upstream traceparent %q; want trace %s", tp, traceID)
+			}
+			if own := parts[2] != clientSpan; own != tc.ownSpanWant {
+				t.Errorf("upstream traceparent %q: parent is the gateway's own span: %v, want %v", tp, own, tc.ownSpanWant)
+			}
+		})
 	}
 }

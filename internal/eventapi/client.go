@@ -16,8 +16,10 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventms/gateway/internal/adaptivelimit"
@@ -72,7 +74,8 @@ type Config struct {
 type Client struct {
 	base    string
 	cfg     Config
-	http    *http.Client
+	traced  *http.Client                      // otelhttp, for calls under a recorded span
+	plain   *http.Client                      // the same pool, uninstrumented
 	limits  map[string]*adaptivelimit.Limiter // by route
 	flights singleflight.Group
 	root    context.Context
@@ -103,10 +106,12 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		base: strings.TrimRight(cfg.BaseURL, "/"),
 		cfg:  cfg,
-		// otelhttp: a client span per attempt, and the trace context
-		// (traceparent, baggage) passed on to the upstream.
-		http: &http.Client{Transport: otelhttp.NewTransport(tr,
+		// Recorded calls go through otelhttp: a client span per attempt,
+		// and the trace context passed on to the upstream. The rest skip
+		// its span and attribute allocations and only pass the context on.
+		traced: &http.Client{Transport: otelhttp.NewTransport(tr,
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))},
+		plain:  &http.Client{Transport: tr},
 		limits: make(map[string]*adaptivelimit.Limiter, len(Routes)),
 		root:   root,
 		stop:   stop,
@@ -137,7 +142,7 @@ func (c *Client) ConcurrencyLimits() map[string]adaptivelimit.Snapshot {
 // Close cancels every call still in flight and releases idle connections.
 func (c *Client) Close() {
 	c.stop()
-	c.http.CloseIdleConnections()
+	c.plain.CloseIdleConnections()
 }
 
 // Users returns every user.
@@ -197,7 +202,10 @@ func (c *Client) AddEvent(ctx context.Context, e Event) (err error) {
 	if err != nil {
 		return fmt.Errorf("add event: encode: %w", err)
 	}
-	ctx, span := tracing.Tracer().Start(ctx, "eventapi."+RouteAddEvent, trace.WithAttributes(attribute.String("eventapi.route", RouteAddEvent)))
+	ctx, span := tracing.Child(ctx, "eventapi."+RouteAddEvent)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("eventapi.route", RouteAddEvent))
+	}
 	defer func() { endSpan(span, err) }()
 	answer, err := c.attempt(ctx, http.MethodPost, RouteAddEvent, "/addEvent", body)
 	if err != nil {
@@ -291,19 +299,25 @@ func WithMaxRetries(ctx context.Context, n int) context.Context {
 // getWithRetry is one upstream call: a span, whose attempts are the HTTP
 // client spans under it and whose retries are events on it.
 func (c *Client) getWithRetry(ctx context.Context, route, path string, maxRetries int) (_ []byte, err error) {
-	ctx, span := tracing.Tracer().Start(ctx, "eventapi."+route, trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(attribute.String("eventapi.route", route)))
+	ctx, span := tracing.Child(ctx, "eventapi."+route)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("eventapi.route", route))
+	}
 	defer func() { endSpan(span, err) }()
 	for n := 0; ; n++ {
 		body, err := c.attempt(ctx, http.MethodGet, route, path, nil)
 		if err == nil {
-			span.SetAttributes(attribute.Int("eventapi.attempts", n+1))
+			if span.IsRecording() {
+				span.SetAttributes(attribute.Int("eventapi.attempts", n+1))
+			}
 			return body, nil
 		}
 		var ae *attemptError
 		retryable := errors.As(err, &ae) && ae.retryable() && ctx.Err() == nil
 		if !retryable || n >= maxRetries {
-			span.SetAttributes(attribute.Int("eventapi.attempts", n+1))
+			if span.IsRecording() {
+				span.SetAttributes(attribute.Int("eventapi.attempts", n+1))
+			}
 			return nil, c.finalError(ctx, route, err, n+1)
 		}
 		if c.cfg.Hooks.Retry != nil {
@@ -389,7 +403,12 @@ func (c *Client) do(ctx context.Context, method, route, path string, body []byte
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.Do(req)
+	hc := c.traced
+	if !trace.SpanFromContext(ctx).IsRecording() {
+		hc = c.plain
+		otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

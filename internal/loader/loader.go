@@ -15,7 +15,6 @@ import (
 
 	"github.com/graph-gophers/dataloader/v7"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/tracing"
@@ -46,13 +45,19 @@ type Options struct {
 	BatchSize func(loader string, n int)
 }
 
+// inputCapacity is the buffer of keys between Load and a batch's
+// collector. dataloader's default, 1000, allocates 8 KB per batch, and a
+// request makes several small batches; a fuller buffer only makes Load
+// wait a moment for the collector, which drains it continuously.
+const inputCapacity = 32
+
 // New returns fresh loaders over src.
 func New(src Source, opt Options) *Loaders {
 	return &Loaders{
 		Events: dataloader.NewBatchedLoader(batch(src.Event, "event", opt.BatchSize),
-			dataloader.WithWait[string, *eventapi.Event](opt.Wait)),
+			dataloader.WithWait[string, *eventapi.Event](opt.Wait), dataloader.WithInputCapacity[string, *eventapi.Event](inputCapacity)),
 		Users: dataloader.NewBatchedLoader(batch(src.User, "user", opt.BatchSize),
-			dataloader.WithWait[string, *eventapi.User](opt.Wait)),
+			dataloader.WithWait[string, *eventapi.User](opt.Wait), dataloader.WithInputCapacity[string, *eventapi.User](inputCapacity)),
 	}
 }
 
@@ -63,8 +68,10 @@ func batch[V any](fetch func(context.Context, string) (*V, error), name string, 
 		if observe != nil {
 			observe(name, len(keys))
 		}
-		ctx, span := tracing.Tracer().Start(ctx, "loader.batch "+name,
-			trace.WithAttributes(attribute.String("loader", name), attribute.Int("loader.batch_size", len(keys))))
+		ctx, span := tracing.Child(ctx, "loader.batch "+name)
+		if span.IsRecording() {
+			span.SetAttributes(attribute.String("loader", name), attribute.Int("loader.batch_size", len(keys)))
+		}
 		defer span.End()
 		results := make([]*dataloader.Result[*V], len(keys))
 		first := make(map[string]int, len(keys))
