@@ -21,7 +21,7 @@ func BenchmarkRESTDistinctUsersParallel(b *testing.B) {
 	g := newGateway(b, eventsim.Config{Users: users, EventsPerUser: 10}, nil)
 	var next atomic.Int64
 	b.ReportAllocs()
-	b.ResetTimer() // the 200 000 generated events are not the request's cost
+	b.ResetTimer()       // the 200 000 generated events are not the request's cost
 	b.SetParallelism(16) // × GOMAXPROCS (2 here): 32 requests in flight
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
