@@ -49,10 +49,17 @@ type Config struct {
 	// lets a healthy upstream take a whole burst at once; an upstream that
 	// cannot take it says so within one round trip, and the limit follows.
 	Initial int
-	// Tolerance is the latency rise that still counts as uncongested: the
-	// scheduling noise of a busy gateway, which is not the upstream
-	// queueing. Default 1ms.
-	Tolerance time.Duration
+	// Tolerance is the latency, as a multiple of the uncongested one, that
+	// still counts as uncongested: a burst of a thousand calls comes back
+	// spread over a tenth of a round trip by the gateway's and the
+	// upstream's own processing, which is not the upstream queueing.
+	// Default 1.3 (Netflix's Gradient2 uses 1.5; lower keeps the limit
+	// nearer an upstream's capacity).
+	Tolerance float64
+	// Noise is an absolute latency rise that still counts as uncongested:
+	// the scheduling delay of a busy machine, which dominates an upstream
+	// answering in microseconds. Default 1ms.
+	Noise time.Duration
 	// MinWindow is the shortest sampling window; a window also lasts at
 	// least one uncongested round trip. Default 50ms.
 	MinWindow time.Duration
@@ -69,6 +76,13 @@ type Config struct {
 // enough to follow an upstream that became slower for good.
 const baselineWindows = 100
 
+// probeEvery is how many windows pass between probes. A limit that is
+// always full never sees the upstream uncongested: every call finds as
+// many in flight, and the fastest answer is already a queued one. So now
+// and then one window runs at half the limit (TCP BBR's ProbeRTT, for the
+// same reason), which costs that window half its calls' room, about 3 %.
+const probeEvery = 30
+
 // calmWindows is how many windows without a decrease make growth
 // multiplicative.
 const calmWindows = 10
@@ -78,17 +92,20 @@ const calmWindows = 10
 type Limiter struct {
 	cfg Config
 
-	mu        sync.Mutex
-	limit     float64
-	inFlight  int
-	waiters   []*waiter
-	win       window
-	changedAt time.Time                      // calls started before it saw another limit
-	mins      [baselineWindows]time.Duration // fastest answer of each window, a ring
-	nMins     int
-	baseline  time.Duration // min of mins; 0 until the first window
-	calm      int           // windows since the limit last went down
-	rng       *rand.Rand    // reservoir sampling; seeded, so runs repeat
+	mu         sync.Mutex
+	limit      float64
+	inFlight   int
+	waiters    []*waiter
+	win        window
+	changedAt  time.Time                      // calls started before it saw another limit
+	mins       [baselineWindows]time.Duration // fastest answer of each window, a ring
+	nMins      int
+	baseline   time.Duration // min of mins; 0 until the first window
+	recent     time.Duration // the last window's p90
+	calm       int           // windows since the limit last went down
+	sinceProbe int           // windows since the last probe
+	probeFrom  float64       // the limit a probe window will restore; 0: not probing
+	rng        *rand.Rand    // reservoir sampling; seeded, so runs repeat
 }
 
 // window accumulates the calls finished since the last decision that
@@ -123,8 +140,11 @@ func New(cfg Config) *Limiter {
 		cfg.Initial = cfg.Max
 	}
 	cfg.Initial = min(max(cfg.Initial, cfg.Min), cfg.Max)
-	if cfg.Tolerance == 0 {
-		cfg.Tolerance = time.Millisecond
+	if cfg.Tolerance < 1 {
+		cfg.Tolerance = 1.3
+	}
+	if cfg.Noise == 0 {
+		cfg.Noise = time.Millisecond
 	}
 	if cfg.MinWindow == 0 {
 		cfg.MinWindow = 50 * time.Millisecond
@@ -244,6 +264,8 @@ type Snapshot struct {
 	Waiting  int `json:"waiting"`
 	// BaselineMS is the uncongested latency the limit compares against.
 	BaselineMS float64 `json:"baselineMs"`
+	// RecentMS is the last window's 90th-percentile latency.
+	RecentMS float64 `json:"recentMs"`
 }
 
 // Snapshot returns the current state.
@@ -251,7 +273,7 @@ func (l *Limiter) Snapshot() Snapshot {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return Snapshot{Limit: l.cap(), InFlight: l.inFlight, Waiting: len(l.waiters),
-		BaselineMS: float64(l.baseline) / float64(time.Millisecond)}
+		BaselineMS: float64(l.baseline) / float64(time.Millisecond), RecentMS: float64(l.recent) / float64(time.Millisecond)}
 }
 
 // Limit returns the current limit.
@@ -312,17 +334,36 @@ func (l *Limiter) maybeDecideLocked(now time.Time) (bool, int) {
 	if w.answered+w.overloaded < l.cfg.MinSamples {
 		return false, 0
 	}
-	if !refused(w) && (w.start.IsZero() || now.Sub(w.start) < max(l.cfg.MinWindow, 2*l.baseline)) {
+	// Before the first window there is no baseline: the window's own
+	// fastest answer stands in for it.
+	rtt := l.baseline
+	if rtt == 0 {
+		rtt = w.minRTT
+	}
+	if !refused(w) && (w.start.IsZero() || now.Sub(w.start) < max(l.cfg.MinWindow, 2*rtt)) {
 		return false, 0
 	}
 	old := l.cap()
-	l.limit = l.decide(w)
-	l.win = window{rtts: w.rtts[:0], saturated: l.inFlight >= l.cap() || len(l.waiters) > 0}
-	if l.cap() < old {
-		l.calm = 0
-	} else {
-		l.calm++
+	switch {
+	case l.probeFrom > 0 && !refused(w):
+		// The probe window ran at half the limit: its fastest answer is
+		// the uncongested latency a saturated limit cannot show.
+		l.recordMin(w)
+		l.limit, l.probeFrom, l.sinceProbe = l.probeFrom, 0, 0
+	case l.probeFrom == 0 && w.saturated && l.sinceProbe >= probeEvery && l.cfg.Min < l.cfg.Max && !refused(w):
+		l.probeFrom = l.decide(w)
+		l.limit = max(float64(l.cfg.Min), math.Floor(l.probeFrom/2))
+	default:
+		l.probeFrom = 0
+		l.limit = l.decide(w)
+		l.sinceProbe++
+		if l.cap() < old {
+			l.calm = 0
+		} else {
+			l.calm++
+		}
 	}
+	l.win = window{rtts: w.rtts[:0], saturated: l.inFlight >= l.cap() || len(l.waiters) > 0}
 	if l.cap() == old {
 		return false, 0
 	}
@@ -345,20 +386,16 @@ func (l *Limiter) decide(w *window) float64 {
 	if w.answered == 0 {
 		return lim
 	}
-	l.mins[l.nMins%baselineWindows] = w.minRTT
-	l.nMins++
-	l.baseline = w.minRTT
-	for _, r := range l.mins[:min(l.nMins, baselineWindows)] {
-		l.baseline = min(l.baseline, r)
-	}
+	l.recordMin(w)
 	// Vegas: the calls queueing inside the upstream are the calls in
 	// flight times the share of the latency above the uncongested one.
 	// The 90th percentile, not the mean: the calls that arrived last in a
 	// burst are the ones that queued.
 	slices.Sort(w.rtts)
-	rtt := float64(w.rtts[len(w.rtts)*9/10])
+	l.recent = w.rtts[len(w.rtts)*9/10]
+	rtt := float64(l.recent)
 	used := float64(w.maxOK)
-	uncongested := float64(l.baseline + l.cfg.Tolerance)
+	uncongested := float64(l.baseline)*l.cfg.Tolerance + float64(l.cfg.Noise)
 	queue := used * (1 - uncongested/rtt)
 	alpha := max(3, 3*math.Log10(lim))
 	beta := max(6, 6*math.Log10(lim))
@@ -378,4 +415,17 @@ func (l *Limiter) decide(w *window) float64 {
 		return clamp(math.Ceil(lim + step))
 	}
 	return lim
+}
+
+// recordMin adds window w's fastest answer to the baseline's memory.
+func (l *Limiter) recordMin(w *window) {
+	if w.answered == 0 {
+		return
+	}
+	l.mins[l.nMins%baselineWindows] = w.minRTT
+	l.nMins++
+	l.baseline = w.minRTT
+	for _, r := range l.mins[:min(l.nMins, baselineWindows)] {
+		l.baseline = min(l.baseline, r)
+	}
 }
