@@ -6,7 +6,6 @@ package detach
 
 import (
 	"context"
-	"time"
 )
 
 // From returns a context that carries ctx's values and deadline but is
@@ -14,21 +13,28 @@ import (
 // returned CancelFunc, never by ctx's own cancellation. parent is how an
 // owner ends all such work at once (an upstream client's Close); pass
 // context.Background() for none. Call the CancelFunc when the work is done.
+//
+// It is built from the standard library's pieces so that nothing runs per
+// call: context.WithoutCancel keeps the values and is never done, so the
+// deadline's timer needs no goroutine to watch a parent, and
+// context.AfterFunc joins parent's cancellation by registering with it. (A
+// wrapper type whose Value answered from ctx made the context package
+// start a goroutine per detached call to watch the wrapper.)
 func From(parent, ctx context.Context) (context.Context, context.CancelFunc) {
-	d := valuesOf{Context: parent, values: ctx}
+	values := context.WithoutCancel(ctx)
+	var d context.Context
+	var cancel context.CancelFunc
 	if deadline, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(d, deadline)
+		d, cancel = context.WithDeadline(values, deadline)
+	} else {
+		d, cancel = context.WithCancel(values)
 	}
-	return context.WithCancel(d)
+	if parent.Done() == nil {
+		return d, cancel
+	}
+	stop := context.AfterFunc(parent, cancel)
+	return d, func() {
+		stop()
+		cancel()
+	}
 }
-
-// valuesOf is parent for cancellation and deadline, values for Value.
-type valuesOf struct {
-	context.Context
-	values context.Context
-}
-
-func (v valuesOf) Value(key any) any { return v.values.Value(key) }
-
-// Deadline is parent's only: ctx's deadline is applied by From itself.
-func (v valuesOf) Deadline() (time.Time, bool) { return v.Context.Deadline() }

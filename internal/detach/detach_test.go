@@ -3,6 +3,7 @@ package detach
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -42,5 +43,25 @@ func TestFromEndsWithItsParentAndItsDeadline(t *testing.T) {
 	<-d2.Done()
 	if !errors.Is(d2.Err(), context.DeadlineExceeded) {
 		t.Errorf("err %v; want the caller's deadline", d2.Err())
+	}
+}
+
+// Detaching costs no goroutine: a thousand shared upstream calls in flight
+// must not mean a thousand watchers.
+func TestFromStartsNoGoroutine(t *testing.T) {
+	parent, closeAll := context.WithCancel(context.Background())
+	defer closeAll()
+	req, cancelReq := context.WithTimeout(context.WithValue(context.Background(), key{}, "r"), time.Hour)
+	defer cancelReq()
+	before := runtime.NumGoroutine()
+	stops := make([]context.CancelFunc, 100)
+	for i := range stops {
+		_, stops[i] = From(parent, req)
+	}
+	if after := runtime.NumGoroutine(); after != before {
+		t.Errorf("%d goroutines after 100 detached contexts, %d before", after, before)
+	}
+	for _, stop := range stops {
+		stop()
 	}
 }
