@@ -77,20 +77,21 @@ func (c *Complexity) MutateOperationContext(ctx context.Context, oc *graphql.Ope
 // change between requests, and this runs once per request.
 func CalculateComplexity(ctx context.Context, es graphql.ExecutableSchema, op *ast.OperationDefinition, vars map[string]any) int {
 	w := complexityWalker{
-		ctx:       ctx,
-		es:        es,
-		schema:    es.Schema(),
-		vars:      vars,
-		fragments: map[*ast.FragmentDefinition]int{},
+		ctx:    ctx,
+		es:     es,
+		schema: es.Schema(),
+		vars:   vars,
 	}
 	return w.selectionSet(op.SelectionSet)
 }
 
 type complexityWalker struct {
-	ctx       context.Context
-	es        graphql.ExecutableSchema
-	schema    *ast.Schema
-	vars      map[string]any
+	ctx    context.Context
+	es     graphql.ExecutableSchema
+	schema *ast.Schema
+	vars   map[string]any
+	// fragments is made at the first spread: this runs on every request,
+	// and most operations spread none.
 	fragments map[*ast.FragmentDefinition]int
 }
 
@@ -122,7 +123,13 @@ func (w *complexityWalker) field(f *ast.Field) int {
 	case ast.Object, ast.Interface, ast.Union:
 		child = w.selectionSet(f.SelectionSet)
 	}
-	args := f.ArgumentMap(w.vars)
+	// A field the schema gives no arguments gets nil rather than the empty
+	// map ArgumentMap would allocate: they read the same, and this runs for
+	// every field of every request.
+	var args map[string]any
+	if len(f.Definition.Arguments) > 0 {
+		args = f.ArgumentMap(w.vars)
+	}
 	if f.ObjectDefinition.Kind != ast.Interface {
 		return w.fieldCost(f.ObjectDefinition, typ.Kind, f.Name, child, args)
 	}
@@ -153,6 +160,9 @@ func (w *complexityWalker) fragment(def *ast.FragmentDefinition) int {
 	}
 	if n, ok := w.fragments[def]; ok {
 		return max(n, 0)
+	}
+	if w.fragments == nil {
+		w.fragments = map[*ast.FragmentDefinition]int{}
 	}
 	w.fragments[def] = inProgress
 	n := w.selectionSet(def.SelectionSet)

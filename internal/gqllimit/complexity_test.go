@@ -90,3 +90,20 @@ func TestComplexityLikeGqlgen(t *testing.T) {
 		}
 	}
 }
+
+// The walk runs on every request: for an operation without fragments, the
+// only allocation is the argument map of the one field that has arguments
+// (no empty maps for the others, no fragment memo).
+func TestComplexityAllocatesOnlyArguments(t *testing.T) {
+	es := graph.NewExecutableSchema(graph.NewConfig(nil))
+	doc, errs := gqlparser.LoadQuery(es.Schema(), "query($id: ID!) { user(id: $id) { id userName events { id name details } } }")
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	ctx, op, vars := context.Background(), doc.Operations[0], map[string]any{"id": "u1"}
+	allocs := testing.AllocsPerRun(100, func() { gqllimit.CalculateComplexity(ctx, es, op, vars) })
+	// ArgumentMap of user(id:) is the map and the boxed value it holds.
+	if allocs > 2 {
+		t.Errorf("%v allocations per walk; want at most 2", allocs)
+	}
+}

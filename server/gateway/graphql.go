@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventms/gateway/graph"
 	"github.com/eventms/gateway/internal/apq"
@@ -35,8 +36,53 @@ import (
 // requests that are not well-formed GraphQL requests are refused
 // (gqlhttp.CheckRequest), and error answers follow GraphQL over HTTP (gqlhttp.NormalizeErrors).
 func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, st *streams, log *slog.Logger, m *metrics.Metrics) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.NewConfig(svc)))
-	srv.AddTransport(st.websocket(cfg.HTTP.CORSAllowedOrigins))
+	es := graph.NewExecutableSchema(graph.NewConfig(svc))
+	// One cache for gqlgen and the expansion guard: a document in it was
+	// checked and validated already, so a repeated query skips both.
+	docs := lru.New[*ast.QueryDocument](cfg.GraphQL.QueryCacheSize)
+	persisted := apq.New(cfg.GraphQL.APQCacheSize, fl.client(), fl.prefix, 24*time.Hour, fl.onError)
+	ws := st.websocket(cfg.HTTP.CORSAllowedOrigins)
+	build := func(traced bool) *handler.Server {
+		return newGraphQLServer(cfg, es, docs, persisted, ws, svc, log, m, traced)
+	}
+	h := gqlhttp.CheckRequest(gqlhttp.NormalizeErrors(st.eventStream(bySampling(build(true), build(false)))))
+	if cfg.HTTP.CSRFPrevention {
+		h = middleware.GraphQLCSRF(h)
+	}
+	return varyAccept(h)
+}
+
+// bySampling serves a request whose span is recording (sampled) with
+// traced, and every other request with untraced, the same server without
+// the tracing extension. Unsampled requests are nearly all of them (all of
+// them with tracing off), and for those the extension is pure cost: gqlgen
+// runs every field of an answer through the field interceptor chain (a
+// closure per field when there is an interceptor), and gqltrace starts a
+// span for the operation and for each resolver, which OpenTelemetry's no-op
+// and non-sampling tracers still build and put in a context. None of those
+// spans could be recorded: the operation span is a child of this request's
+// server span (otelhttp, outermost in New), and for every stock sampler a
+// child of a span that is not recording is not recorded either (parent-based
+// samplers follow the parent; trace-id ratio decides by the trace id, which
+// the child shares; always-on would have recorded the parent).
+func bySampling(traced, untraced http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if trace.SpanFromContext(r.Context()).IsRecording() {
+			traced.ServeHTTP(w, r)
+			return
+		}
+		untraced.ServeHTTP(w, r)
+	})
+}
+
+// newGraphQLServer builds one gqlgen server on es, the caches shared (the
+// parsed and validated documents, the persisted queries) and ws, with the
+// tracing extension if traced.
+func newGraphQLServer(cfg config.Config, es graphql.ExecutableSchema, docs *lru.LRU[*ast.QueryDocument],
+	persisted *apq.Cache, ws transport.Websocket, svc *eventsvc.Service, log *slog.Logger, m *metrics.Metrics, traced bool,
+) *handler.Server {
+	srv := handler.New(es)
+	srv.AddTransport(ws)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	// Incremental delivery (@defer) for clients that accept it, before
@@ -44,9 +90,6 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, st *streams
 	srv.AddTransport(transport.MultipartMixed{})
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.POST{})
-	// One cache for gqlgen and the expansion guard: a document in it was
-	// checked and validated already, so a repeated query skips both.
-	docs := lru.New[*ast.QueryDocument](cfg.GraphQL.QueryCacheSize)
 	srv.SetQueryCache(docs)
 	srv.SetErrorPresenter(graph.NewErrorPresenter(svc, log))
 	srv.SetDisableSuggestion(!cfg.GraphQL.FieldSuggestions)
@@ -64,18 +107,20 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, st *streams
 	srv.Use(gqlhttp.NoIntrospection{})
 	srv.Use(gqlhttp.StreamsOnly{})
 	srv.Use(&cachecontrol.Extension{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: apq.New(cfg.GraphQL.APQCacheSize, fl.client(), fl.prefix, 24*time.Hour, fl.onError)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: persisted})
 	// After APQ (which fills in the document), before the guard and parsing.
 	srv.Use(gqlhttp.InlineDefer{})
 	srv.AroundOperations(limitSubscriptions)
-	srv.Use(gqltrace.Tracer{CacheStatus: func(ctx context.Context) string {
-		if s := entitycache.ReportFrom(ctx).Summary(); s.Stale {
-			return "stale"
-		} else if s.Used {
-			return "cached"
-		}
-		return "none"
-	}})
+	if traced {
+		srv.Use(gqltrace.Tracer{CacheStatus: func(ctx context.Context) string {
+			if s := entitycache.ReportFrom(ctx).Summary(); s.Stale {
+				return "stale"
+			} else if s.Used {
+				return "cached"
+			}
+			return "none"
+		}})
+	}
 	// After APQ, which fills in a hash-only request's query, and before
 	// validation: gqlparser's validator is super-linear in a document's
 	// expansion, so the guard bounds it first, in time linear in the text.
@@ -116,11 +161,7 @@ func newGraphQL(cfg config.Config, svc *eventsvc.Service, fl *fleet, st *streams
 		}
 		return resp
 	})
-	h := gqlhttp.CheckRequest(gqlhttp.NormalizeErrors(st.eventStream(srv)))
-	if cfg.HTTP.CSRFPrevention {
-		h = middleware.GraphQLCSRF(h)
-	}
-	return varyAccept(h)
+	return srv
 }
 
 // varyAccept tells caches that the answer depends on Accept (its media
