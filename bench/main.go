@@ -14,6 +14,8 @@
 //	go -C bench run . -suites cache   # entity cache on vs CACHE=off, ~3 minutes (-quick: ~1)
 //	go -C bench run . -suites realtime # eventAdded to 1000 WebSocket subscribers, ~15 s
 //	go -C bench run . -suites fleet   # 3 replicas with and without Redis, ~3 minutes (-quick: ~1.5); needs redis-server
+//	go -C bench run . -suites adaptive # adaptive vs fixed upstream concurrency against a capacity-100 upstream, ~2 minutes (-quick: ~40 s)
+//	go -C bench run . -suites peers   # beside an Apollo Server peer, ~12 minutes (-quick: ~4); needs node and npm
 //
 // A run of some of the suites rewrites only their sections of an existing
 // RESULTS.md and keeps the others as they were.
@@ -54,9 +56,9 @@ func main() {
 	var suites string
 	quick := flag.Bool("quick", false, "shorter runs (3 per figure, 2 s load levels, 20 s failure cycle, 10 s outage, 20 realtime mutations, 6 s fleet cells)")
 	flag.StringVar(&suites, "suites", strings.Join(allSuites, ","), "comma-separated suites to run")
-	flag.IntVar(&o.runs, "runs", 5, "runs per latency figure, per cache-suite cell and of the fleet suite (the median is reported)")
+	flag.IntVar(&o.runs, "runs", 5, "runs per latency figure, per cache-suite cell, of the fleet suite and rounds of the peers suite (the median is reported)")
 	flag.IntVar(&o.seqMax, "seq-max", 200, "largest N for which the sequential N+1 loop is timed (it takes N × 500 ms)")
-	flag.IntVar(&o.concurrency, "upstream-concurrency", 256, "UPSTREAM_MAX_CONCURRENCY of the server under test")
+	flag.IntVar(&o.concurrency, "upstream-concurrency", 1024, "UPSTREAM_MAX_CONCURRENCY of the server under test (the ceiling of its adaptive limit; 1024 is the server's default)")
 	flag.DurationVar(&o.loadFor, "load-for", 5*time.Second, "duration of each throughput level and cache-suite cell")
 	flag.DurationVar(&o.cycleFor, "cycle-for", 2*time.Minute, "duration of the addEvent failure-cycle run")
 	flag.DurationVar(&o.outageFor, "outage-for", 30*time.Second, "how long the cache suite keeps the upstream down")
@@ -113,6 +115,10 @@ func run(o options) error {
 			err = r.realtime(bin)
 		case "fleet":
 			err = r.fleetSuite(bin)
+		case "adaptive":
+			err = r.adaptiveSuite(bin)
+		case "peers":
+			err = r.peers(bin)
 		case "micro":
 			err = r.micro()
 		default:

@@ -7,7 +7,7 @@ import (
 
 // allSuites are the suites run by default, in the order their sections
 // appear in RESULTS.md (micro's comes last).
-var allSuites = []string{"latency", "throughput", "dedup", "cycle", "drops", "cache", "realtime", "fleet", "micro"}
+var allSuites = []string{"latency", "throughput", "dedup", "cycle", "drops", "cache", "realtime", "fleet", "peers", "adaptive", "micro"}
 
 // suiteHeadings are the beginnings of each suite's "## " heading in
 // RESULTS.md, by which a run of some suites finds the sections it replaces.
@@ -20,6 +20,8 @@ var suiteHeadings = map[string]string{
 	"cache":      "## (f) ",
 	"realtime":   "## (g) ",
 	"fleet":      "## (h) ",
+	"peers":      peersHeading,
+	"adaptive":   adaptiveHeading,
 	"micro":      "## Go micro-benchmarks",
 }
 

@@ -78,13 +78,15 @@ type stack struct {
 }
 
 // start runs a simulator with simCfg and the server binary against it with
-// the extra environment env.
+// the extra environment env. The entity cache is off unless env turns it
+// on: these suites measure what reaches the upstream, which the cache
+// would answer from memory after the first request.
 func start(bin string, simCfg eventsim.Config, env ...string) (*stack, error) {
 	sim, err := eventsim.Start(simCfg, "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s, err := startProcess(bin, sim.URL, env...)
+	s, err := startProcess(bin, sim.URL, append([]string{"CACHE=off"}, env...)...)
 	if err != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -39,6 +39,8 @@ type report struct {
 
 	realtimeRes *rtResult
 	fleetRes    *fleetResult
+	peersRes    *peersResult
+	adaptiveRes *adaptiveResult
 }
 
 func ms(d time.Duration) string {
@@ -55,7 +57,7 @@ func msFine(d time.Duration) string {
 func (r *report) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmark results\n\nProduced by `go -C bench run .` on %s, %s.\n", r.started.UTC().Format("2006-01-02"), r.machine)
-	fmt.Fprintf(&b, "Server: the real binary as a separate process, `UPSTREAM_MAX_CONCURRENCY=%d`; upstream: the simulator, in the bench process, on loopback.\n", r.opts.concurrency)
+	fmt.Fprintf(&b, "Server: the real binary as a separate process, `UPSTREAM_MAX_CONCURRENCY=%d` (the ceiling of the adaptive limit; otherwise default settings); upstream: the simulator, in the bench process, on loopback.\n", r.opts.concurrency)
 	if len(r.latencyRows) > 0 {
 		fmt.Fprintf(&b, "\n## (a) A user's events at 500 ms per upstream lookup\n\n")
 		fmt.Fprintf(&b, "Median of %d runs; the sequential N+1 loop of the original service is timed once against the same simulator.\n\n", r.opts.runs)
@@ -91,8 +93,9 @@ func (r *report) markdown() string {
 		for _, row := range r.dedupRows {
 			fmt.Fprintf(&b, "| `%s` | %d | %d |\n", row.window, row.userCalls, row.evtCalls)
 		}
-		b.WriteString("\nOnly calls literally in flight together are shared: the 500 ms event lookups always are, " +
-			"but the user lookup answers in well under a millisecond, faster than 100 requests are parsed on 2 cores, so a burst makes a few.\n")
+		b.WriteString("\nWith the entity cache off, only calls literally in flight together are shared: the 500 ms event lookups always are, " +
+			"but the user lookup answers in well under a millisecond, faster than 100 requests are parsed on 2 cores, so a burst makes a few. " +
+			"The entity cache (on by default) joins a lookup to the fill already in flight for the same key.\n")
 	}
 	if r.cycleSent > 0 {
 		fmt.Fprintf(&b, "\n## (d) addEvent through the failure cycle, 10 requests/s for %s\n\n", r.opts.cycleFor)
@@ -117,6 +120,8 @@ func (r *report) markdown() string {
 	b.WriteString(r.cacheMarkdown())
 	b.WriteString(r.realtimeMarkdown())
 	b.WriteString(r.fleetMarkdown())
+	b.WriteString(r.peersMarkdown())
+	b.WriteString(r.adaptiveMarkdown())
 	if len(r.micros) > 0 {
 		b.WriteString("\n## Go micro-benchmarks (`go test -bench . -benchmem`)\n\n```text\n")
 		for _, l := range r.micros {

@@ -143,7 +143,7 @@ type dedupRow struct {
 // dedup is suite (c): 100 identical queries at once. Today only calls in
 // flight together are shared; the entity cache will add a row.
 func (r *report) dedup(bin string) error {
-	for _, window := range []string{"in flight only"} {
+	for _, window := range []string{"in flight only", "entity cache"} {
 		row, err := dedupBurst(bin, window)
 		if err != nil {
 			return err
@@ -156,7 +156,11 @@ func (r *report) dedup(bin string) error {
 
 func dedupBurst(bin, window string) (dedupRow, error) {
 	row := dedupRow{window: window}
-	st, err := start(bin, eventsim.Config{EventDelay: 500 * time.Millisecond})
+	env := []string{}
+	if window == "entity cache" {
+		env = append(env, "CACHE=on")
+	}
+	st, err := start(bin, eventsim.Config{EventDelay: 500 * time.Millisecond}, env...)
 	if err != nil {
 		return row, err
 	}
