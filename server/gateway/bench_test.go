@@ -90,14 +90,20 @@ func reportCPU(b *testing.B) func() {
 // (2 cores × 16), the c=32 case; run them beside the serial ones
 // and compare in the same run.
 
-func BenchmarkGraphQLUserEventsParallel(b *testing.B) {
+func BenchmarkGraphQLUserEventsParallel(b *testing.B) { serveParallel(b, serveGraphQLUserEvents) }
+
+func BenchmarkRESTEventsByUserIDParallel(b *testing.B) { serveParallel(b, serveRESTEventsByUserID) }
+
+// serveParallel serves one kind of request from 32 goroutines and reports
+// the process's CPU and the upstream calls per request.
+func serveParallel(b *testing.B, serve func(*testing.B, http.Handler) bool) {
 	g := benchGateway(b)
 	b.ReportAllocs()
 	b.SetParallelism(16)
 	defer reportCPU(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if !serveGraphQLUserEvents(b, g.app.Handler) {
+			if !serve(b, g.app.Handler) {
 				return
 			}
 		}
@@ -114,21 +120,6 @@ func reportUpstreamCalls(b *testing.B, g *gateway) {
 		calls += g.sim.Count(r)
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "upstream/op")
-}
-
-func BenchmarkRESTEventsByUserIDParallel(b *testing.B) {
-	g := benchGateway(b)
-	b.ReportAllocs()
-	b.SetParallelism(16)
-	defer reportCPU(b)()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if !serveRESTEventsByUserID(b, g.app.Handler) {
-				return
-			}
-		}
-	})
-	reportUpstreamCalls(b, g)
 }
 
 // BenchmarkTracingOverhead serves the same GraphQL request from 32
