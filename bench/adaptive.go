@@ -222,8 +222,8 @@ func (a *adaptiveResult) chart(path string) error {
 	p.Title.Text = fmt.Sprintf("getEventById, upstream capacity %d (503 beyond %d)", adaptiveCapacity, 2*adaptiveCapacity)
 	p.X.Label.Text = "seconds into the run"
 	p.Y.Label.Text = "calls"
-	p.Legend.Top = true
-	p.Legend.XOffs = vg.Points(-10)
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(40)
 	var lim, inf plotter.XYs
 	for _, s := range a.adaptive.limits {
 		lim = append(lim, plotter.XY{X: s.at.Seconds(), Y: float64(min(s.limit, 400))})
@@ -235,8 +235,8 @@ func (a *adaptiveResult) chart(path string) error {
 		xy   plotter.XYs
 		c    color.RGBA
 	}{
+		{"calls in flight (dashed)", inf, color.RGBA{R: 40, G: 170, B: 90, A: 255}},
 		{"adaptive limit", lim, color.RGBA{R: 30, G: 110, B: 200, A: 255}},
-		{"calls in flight", inf, color.RGBA{R: 40, G: 170, B: 90, A: 255}},
 		{"upstream capacity", cap, color.RGBA{R: 210, G: 60, B: 40, A: 255}},
 	} {
 		line, err := plotter.NewLine(l.xy)
@@ -244,6 +244,10 @@ func (a *adaptiveResult) chart(path string) error {
 			return err
 		}
 		line.Color = l.c
+		if l.xy[0] == inf[0] {
+			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			line.Width = vg.Points(2)
+		}
 		p.Add(line)
 		p.Legend.Add(l.name, line)
 	}
