@@ -230,7 +230,7 @@ func (a *adaptiveResult) chart(path string) error {
 		inf = append(inf, plotter.XY{X: s.at.Seconds(), Y: float64(s.inFlight)})
 	}
 	cap := plotter.XYs{{X: 0, Y: adaptiveCapacity}, {X: a.runFor.Seconds(), Y: adaptiveCapacity}}
-	for _, l := range []struct {
+	for i, l := range []struct {
 		name string
 		xy   plotter.XYs
 		c    color.RGBA
@@ -244,7 +244,7 @@ func (a *adaptiveResult) chart(path string) error {
 			return err
 		}
 		line.Color = l.c
-		if l.xy[0] == inf[0] {
+		if i == 0 { // under the limit, which it mostly equals
 			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			line.Width = vg.Points(2)
 		}
