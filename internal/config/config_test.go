@@ -57,6 +57,32 @@ func TestInvalidValuesNameTheVariableAndTheForm(t *testing.T) {
 	}
 }
 
+// The adaptive limit's floor and ceiling: a floor above the ceiling is
+// refused naming both; a ceiling below the floor's default lowers the floor
+// with it; equal bounds are a fixed limit.
+func TestConcurrencyBounds(t *testing.T) {
+	_, err := Load(env(map[string]string{"UPSTREAM_MIN_CONCURRENCY": "300", "UPSTREAM_MAX_CONCURRENCY": "200"}))
+	if err == nil || !strings.Contains(err.Error(), `UPSTREAM_MIN_CONCURRENCY="300": want at most UPSTREAM_MAX_CONCURRENCY (200)`) {
+		t.Errorf("floor above the ceiling: err %v", err)
+	}
+	for _, tc := range []struct {
+		env      map[string]string
+		min, max int
+	}{
+		{nil, 8, 1024},
+		{map[string]string{"UPSTREAM_MAX_CONCURRENCY": "4"}, 4, 4},
+		{map[string]string{"UPSTREAM_MAX_CONCURRENCY": "256", "UPSTREAM_MIN_CONCURRENCY": "256"}, 256, 256},
+	} {
+		c, err := Load(env(tc.env))
+		if err != nil {
+			t.Fatalf("%v: %v", tc.env, err)
+		}
+		if cl := c.Upstream.Client; cl.MinConcurrency != tc.min || cl.MaxConcurrency != tc.max {
+			t.Errorf("%v: bounds %d..%d, want %d..%d", tc.env, cl.MinConcurrency, cl.MaxConcurrency, tc.min, tc.max)
+		}
+	}
+}
+
 func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	_, err := Load(env(map[string]string{"PORT": "x", "IDEMPOTENCY_MAX_KEYS": "-1"}))
 	if err == nil || !strings.Contains(err.Error(), "PORT") || !strings.Contains(err.Error(), "IDEMPOTENCY_MAX_KEYS") {
