@@ -24,6 +24,7 @@ import (
 
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 // When GATEWAY_TEST_MAIN is set this test binary is the server, so a test can
@@ -125,19 +126,6 @@ func startHeldUpstream(t *testing.T) *heldUpstream {
 	return u
 }
 
-// recv waits for what ch delivers. The limit only turns a hang into a
-// failure; no test relies on how long anything takes.
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
-}
-
 // waitUntil polls cond until it holds: an event wait on state this test
 // cannot be told about, bounded only to turn a hang into a failure.
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -176,9 +164,9 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 	inflight := make(chan result, 1)
 	go func() { s, b, err := slowQuery(addr); inflight <- result{s, b, err} }()
-	recv(t, up.arrived, "the query to reach the upstream") // the query is now waiting on the upstream
+	testwait.Recv(t, up.arrived, "the query to reach the upstream") // the query is now waiting on the upstream
 	cancel()
-	recv(t, draining.seen, "the drain to start") // inside the drain delay: still serving, not ready
+	testwait.Recv(t, draining.seen, "the drain to start") // inside the drain delay: still serving, not ready
 	resp, err := http.Get("http://" + addr + "/readyz")
 	if err != nil {
 		t.Fatalf("readyz during the drain delay: %v", err)
@@ -217,7 +205,7 @@ func TestShutdownGivesUpAfterItsTimeout(t *testing.T) {
 	cfg := testConfig(t, map[string]string{"PORT": "0", "EVENT_API_BASE_URL": up.URL, "SHUTDOWN_TIMEOUT": "100ms"})
 	addr, cancel, done := startRun(cfg, quietLog())
 	go slowQuery(addr) //nolint:errcheck // cut off on purpose
-	recv(t, up.arrived, "the query to reach the upstream")
+	testwait.Recv(t, up.arrived, "the query to reach the upstream")
 	cancel()
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "did not finish within 100ms") {
 		t.Errorf("run returned %v, want the shutdown timeout", err)
@@ -412,7 +400,7 @@ func TestTraceContextReachesTheUpstream(t *testing.T) {
 			if got := resp.Header.Get("X-Trace-ID"); got != traceID {
 				t.Errorf("X-Trace-ID %q; want the client's trace %s", got, traceID)
 			}
-			tp := recv(t, seen, "the upstream call")
+			tp := testwait.Recv(t, seen, "the upstream call")
 			parts := strings.Split(tp, "-")
 			if len(parts) != 4 || parts[1] != traceID {
 				t.Fatalf("upstream traceparent %q; want trace %s", tp, traceID)

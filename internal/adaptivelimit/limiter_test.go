@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 // clock is a manual clock.
@@ -300,7 +302,7 @@ func TestWaitersAreServedInOrder(t *testing.T) {
 			mu.Unlock()
 			p.Done(Answered)
 		}()
-		waitFor(t, func() bool { return l.Snapshot().Waiting == i+1 })
+		testwait.For(t, func() bool { return l.Snapshot().Waiting == i+1 })
 	}
 	first.Done(Answered)
 	wg.Wait()
@@ -322,7 +324,7 @@ func TestACanceledWaiterLeavesNoTrace(t *testing.T) {
 		_, err := l.Acquire(ctx)
 		errc <- err
 	}()
-	waitFor(t, func() bool { return l.Snapshot().Waiting == 1 })
+	testwait.For(t, func() bool { return l.Snapshot().Waiting == 1 })
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled Acquire returned %v", err)
@@ -352,16 +354,4 @@ func TestIgnoredCallsTeachNothing(t *testing.T) {
 	if got := l.Limit(); got != 100 {
 		t.Fatalf("limit %d after ignored calls only, want 100", got)
 	}
-}
-
-// waitFor polls cond: goroutines reaching a lock have no event to wait on.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 2000; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatal("condition not reached in 2s")
 }

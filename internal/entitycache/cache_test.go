@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 // fakeUpstream counts calls per route and answers from a map; fail makes
@@ -165,7 +166,7 @@ func TestAgesFreshStaleWhileRevalidateExpired(t *testing.T) {
 		if err != nil || u.UserName != "ann" {
 			t.Fatalf("%s: %v %v", tt.name, u, err)
 		}
-		waitFor(t, func() bool { return up.count("user") == tt.wantCalls }) // a refresh runs in the background
+		testwait.For(t, func() bool { return up.count("user") == tt.wantCalls }) // a refresh runs in the background
 		if sum.Stale != tt.wantStale || sum.Age != tt.wantAge {
 			t.Errorf("%s: stale %v age %s; want %v %s", tt.name, sum.Stale, sum.Age, tt.wantStale, tt.wantAge)
 		}
@@ -333,16 +334,5 @@ func TestMemoryIsBounded(t *testing.T) {
 	}
 	if store.Len() != 10 || evictions.Load() != 15 {
 		t.Errorf("%d entries, %d evictions; want 10 and 15", store.Len(), evictions.Load())
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

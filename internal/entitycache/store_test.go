@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/redistest"
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 func stores(t *testing.T) map[string]Store {
@@ -109,7 +110,7 @@ func TestReplicasShareTheCache(t *testing.T) {
 	if err := a.AddEvent(ctx, eventapi.Event{ID: "e2", Name: "new", UserID: "1"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool {
+	testwait.For(t, func() bool {
 		u, err := b.User(ctx, "1")
 		return err == nil && len(u.Events) == 2
 	})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/eventms/gateway/internal/adaptivelimit"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 func newClient(t *testing.T, url string, mod func(*Config)) *Client {
@@ -70,34 +71,6 @@ func gatedSimServer(t *testing.T, cfg eventsim.Config) (*eventsim.Sim, string, *
 	t.Cleanup(srv.Close)
 	t.Cleanup(g.open) // runs first: nothing is still held when the server closes
 	return s, srv.URL, g
-}
-
-// waitingCtx reports on waiting the first time its Done channel is asked
-// for. Client.get asks for it only in the select where the caller waits for
-// a (possibly shared) call's result, after singleflight.DoChan has returned,
-// so the report is the event "this caller now waits on the call".
-type waitingCtx struct {
-	context.Context
-	once    sync.Once
-	waiting chan<- struct{}
-}
-
-func (c *waitingCtx) Done() <-chan struct{} {
-	c.once.Do(func() { c.waiting <- struct{}{} })
-	return c.Context.Done()
-}
-
-// recv waits for what ch delivers. The limit only turns a hang into a
-// failure; no test relies on how long anything takes.
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
 }
 
 func TestRetriesRecoverDroppedConnections(t *testing.T) {
@@ -313,7 +286,7 @@ func TestIdenticalConcurrentGetsShareOneCall(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			ctx := &waitingCtx{Context: context.Background(), waiting: waiting}
+			ctx := testwait.WaitingContext(context.Background(), waiting)
 			if _, err := c.Event(ctx, "event-1"); err != nil {
 				t.Error(err)
 			}
@@ -323,7 +296,7 @@ func TestIdenticalConcurrentGetsShareOneCall(t *testing.T) {
 	// The upstream holds the call until every caller waits on it: all 100
 	// lookups are in flight at the same moment.
 	for i := 0; i < callers; i++ {
-		recv(t, waiting, "the callers to wait on the call")
+		testwait.Recv(t, waiting, "the callers to wait on the call")
 	}
 	g.open()
 	wg.Wait()
@@ -339,20 +312,20 @@ func TestSharedCallSurvivesFirstCallerLeaving(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { _, err := c.Event(first, "event-2"); done <- err }()
-	recv(t, g.arrived, "the first caller's call to reach the upstream")
+	testwait.Recv(t, g.arrived, "the first caller's call to reach the upstream")
 	waiting := make(chan struct{}, 1)
 	second := make(chan error, 1)
 	go func() {
-		_, err := c.Event(&waitingCtx{Context: context.Background(), waiting: waiting}, "event-2")
+		_, err := c.Event(testwait.WaitingContext(context.Background(), waiting), "event-2")
 		second <- err
 	}()
-	recv(t, waiting, "the second caller to wait on the first's call")
+	testwait.Recv(t, waiting, "the second caller to wait on the first's call")
 	cancel()
-	if err := recv(t, done, "the first caller to leave"); !errors.Is(err, context.Canceled) {
+	if err := testwait.Recv(t, done, "the first caller to leave"); !errors.Is(err, context.Canceled) {
 		t.Errorf("first caller: %v, want canceled", err)
 	}
 	g.open() // the shared call, still in flight after the first caller left, now ends
-	if err := recv(t, second, "the second caller's answer"); err != nil {
+	if err := testwait.Recv(t, second, "the second caller's answer"); err != nil {
 		t.Errorf("second caller failed when the first left: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/redistest"
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 func recv(t *testing.T, s *Subscription) eventapi.Event {
@@ -115,7 +116,7 @@ func TestThePollerFindsOtherClientsEventsOnlyWhileSubscribed(t *testing.T) {
 		t.Fatal("polled with nobody subscribed")
 	}
 	s := f.Subscribe(ctx, "")
-	waitFor(t, func() bool { return up.count() >= 1 }) // the baseline
+	testwait.For(t, func() bool { return up.count() >= 1 }) // the baseline
 	up.add(eventapi.Event{ID: "new"})
 	if e := recv(t, s); e.ID != "new" {
 		t.Errorf("got %s; want only the event added after the baseline", e.ID)
@@ -142,16 +143,5 @@ func TestRedisBusAcrossReplicas(t *testing.T) {
 	again, _ := a.Lease(ctx, time.Minute)
 	if errA != nil || errB != nil || !okA || okB || !again {
 		t.Errorf("lease: A %v B %v A again %v (%v %v); want A only, renewable", okA, okB, again, errA, errB)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 type clock struct{ t time.Time }
@@ -81,22 +83,6 @@ func TestFailuresAreNotRemembered(t *testing.T) {
 	}
 }
 
-// waitingCtx reports on waiting the first time its Done channel is asked
-// for. Guard.Do asks for it only in the select where it waits for a write's
-// outcome, after singleflight.DoChan has returned, so the report is the event
-// "this caller now waits on the write": the ordering a sleep could only hope
-// for.
-type waitingCtx struct {
-	context.Context
-	once    sync.Once
-	waiting chan<- struct{}
-}
-
-func (c *waitingCtx) Done() <-chan struct{} {
-	c.once.Do(func() { c.waiting <- struct{}{} })
-	return c.Context.Done()
-}
-
 // observedStore reports every value it remembers on puts.
 type observedStore struct {
 	Store[string]
@@ -107,19 +93,6 @@ func (s *observedStore) Put(ctx context.Context, key string, v string, ttl time.
 	err := s.Store.Put(ctx, key, v, ttl)
 	s.puts <- key
 	return err
-}
-
-// recv waits for what ch delivers. The limit only turns a hang into a
-// failure; no test relies on how long anything takes.
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
 }
 
 func TestConcurrentDuplicatesWaitForTheFirst(t *testing.T) {
@@ -139,7 +112,7 @@ func TestConcurrentDuplicatesWaitForTheFirst(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx := &waitingCtx{Context: context.Background(), waiting: waiting}
+			ctx := testwait.WaitingContext(context.Background(), waiting)
 			v, r, err := g.Do(ctx, "k", write)
 			if err != nil || v != "only" {
 				t.Errorf("%s %v", v, err)
@@ -152,7 +125,7 @@ func TestConcurrentDuplicatesWaitForTheFirst(t *testing.T) {
 	// Every caller, the first included, waits on the one write, which is
 	// held until release: the duplicates have piled up behind the first.
 	for i := 0; i < callers; i++ {
-		recv(t, waiting, "the callers to wait on the write")
+		testwait.Recv(t, waiting, "the callers to wait on the write")
 	}
 	close(release)
 	wg.Wait()
@@ -186,12 +159,12 @@ func TestWriteOutlivesACallerWhoLeaves(t *testing.T) {
 	}()
 	<-started
 	cancel()
-	if err := recv(t, left, "the caller to leave"); !errors.Is(err, context.Canceled) {
+	if err := testwait.Recv(t, left, "the caller to leave"); !errors.Is(err, context.Canceled) {
 		t.Errorf("leaving caller got %v, want canceled", err)
 	}
 	close(release) // the caller has gone; the write goes on
-	if err := recv(t, wrote, "the write to end"); err == nil {
-		recv(t, store.puts, "the write's outcome to be remembered")
+	if err := testwait.Recv(t, wrote, "the write to end"); err == nil {
+		testwait.Recv(t, store.puts, "the write's outcome to be remembered")
 	}
 	v, r, err := g.Do(context.Background(), "k", func(context.Context) (string, error) { return "second write", nil })
 	if err != nil || v != "kept" || !r {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 // wsClient speaks one of the two WebSocket protocols to the gateway.
@@ -100,7 +101,7 @@ func TestEventAddedOverBothWebSocketProtocols(t *testing.T) {
 			}
 			c.subscribe("1", `subscription { eventAdded(userId: "2") { id name userId } }`)
 			// Wait until the subscription is live: the feed counts it.
-			waitFor(t, func() bool { return g.app.streams != nil && subscribers(g) == 1 })
+			testwait.For(t, func() bool { return g.app.streams != nil && subscribers(g) == 1 })
 			g.addEvent(t, map[string]any{"name": "Not for 2", "userId": "1"}, nil)
 			added := g.addEvent(t, map[string]any{"name": "For 2", "userId": "2"}, nil)
 			m := c.read()
@@ -119,8 +120,8 @@ func TestEventsAddedByOtherClientsArePolled(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.subscribe("1", `subscription { eventAdded { id name } }`)
-	waitFor(t, func() bool { return subscribers(g) == 1 })
-	waitFor(t, func() bool { return g.sim.Count(eventsim.RouteGetEvents) >= 2 }) // the baseline is taken
+	testwait.For(t, func() bool { return subscribers(g) == 1 })
+	testwait.For(t, func() bool { return g.sim.Count(eventsim.RouteGetEvents) >= 2 }) // the baseline is taken
 	// Another client writes to the upstream directly.
 	resp, err := http.Post(g.simURL+"/addEvent", "application/json", strings.NewReader(`{"id":"elsewhere-1","name":"Elsewhere","userId":"3"}`))
 	if err != nil {
@@ -142,7 +143,7 @@ func TestEventAddedOverSSE(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	waitFor(t, func() bool { return subscribers(g) == 1 })
+	testwait.For(t, func() bool { return subscribers(g) == 1 })
 	added := g.addEvent(t, map[string]any{"name": "Pushed", "userId": "1"}, nil)
 	lines := bufio.NewScanner(resp.Body)
 	for lines.Scan() {
@@ -209,7 +210,7 @@ func TestShutdownClosesWebSocketsGoingAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.subscribe("1", `subscription { eventAdded { id } }`)
-	waitFor(t, func() bool { return subscribers(g) == 1 })
+	testwait.For(t, func() bool { return subscribers(g) == 1 })
 	g.app.EndStreams()
 	_, err = c.tryRead()
 	for err == nil {
@@ -230,17 +231,6 @@ func subscribers(g *gateway) int { return g.app.feedSubscribers() }
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // graphql-transport-ws connections get pings, not only the legacy protocol.
