@@ -490,11 +490,7 @@ func (r *report) cacheMarkdown() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## (f) Entity cache on and off at 500 ms per upstream lookup (user with 10 events)\n\n")
-	fmt.Fprintf(&b, "Measured on %s, %s, by `go -C bench run . -suites cache%s`", c.when.UTC().Format("2006-01-02"), r.machine, quickFlag(r.opts))
-	if c.busy != "" {
-		fmt.Fprintf(&b, " (CPUs %s busy in the second before it began)", c.busy)
-	}
-	b.WriteString(".\n")
+	b.WriteString(r.measuredOn("cache", c.when, c.busy) + ".\n")
 	fmt.Fprintf(&b, "Two server processes, each with its own simulator, run side by side: `CACHE=on` (the default: fresh 5s, "+
 		"stale-while-revalidate 1m, stale-if-error 6h) and `CACHE=off`. Query `%s` over `POST /graphql`, closed loop, "+
 		"%s per cell, on and off interleaved (which goes first alternates); req/s, p50 and p99 are the medians of the %d runs of each cell, "+

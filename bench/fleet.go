@@ -391,14 +391,11 @@ func (r *report) fleetMarkdown() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## (h) Three replicas with and without Redis at 500 ms per upstream lookup (user with 10 events)\n\n")
-	fmt.Fprintf(&b, "Measured on %s, %s, by `go -C bench run . -suites fleet%s`", res.when.UTC().Format("2006-01-02"), r.machine, quickFlag(r.opts))
 	if res.skipped != "" {
-		fmt.Fprintf(&b, ": **not run**, %s.\n", res.skipped)
+		fmt.Fprintf(&b, "%s: **not run**, %s.\n", r.measuredOn("fleet", res.when, ""), res.skipped)
 		return b.String()
 	}
-	if res.busy != "" {
-		fmt.Fprintf(&b, " (CPUs %s busy in the second before it began)", res.busy)
-	}
+	b.WriteString(r.measuredOn("fleet", res.when, res.busy))
 	b.WriteString(".\n")
 	nRuns := len(res.runs["on"])
 	fmt.Fprintf(&b, "Two fleets side by side, each %d server processes in front of its own simulator (1 user, 10 events, 500 ms per "+

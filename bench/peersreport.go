@@ -34,11 +34,7 @@ func (r *report) peersMarkdown() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%sThe gateway beside an Apollo Server peer, no upstream delay (user with %d events)\n\n", peersHeading, peersEvents)
-	fmt.Fprintf(&b, "Measured on %s, %s, by `go -C bench run . -suites peers%s`", p.when.UTC().Format("2006-01-02"), r.machine, quickFlag(r.opts))
-	if p.busy != "" {
-		fmt.Fprintf(&b, " (CPUs %s busy in the second before it began)", p.busy)
-	}
-	b.WriteString(".\n")
+	b.WriteString(r.measuredOn("peers", p.when, p.busy) + ".\n")
 	fmt.Fprintf(&b, "Peer: `bench/peers/apollo`, Apollo Server %s (standalone) with `dataloader` and `@apollo/datasource-rest`, "+
 		"on Node.js %s with `NODE_ENV=production`: a user's events through a per-request DataLoader of `getEventById` calls. "+
 		"Gateway: the server binary with `CACHE=off` (the per-request cost), and `UPSTREAM_MAX_CONCURRENCY=%d`, "+

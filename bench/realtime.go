@@ -416,11 +416,7 @@ func (r *report) realtimeMarkdown() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## (g) `eventAdded` to %d WebSocket subscribers (graphql-transport-ws)\n\n", res.subscribers)
-	fmt.Fprintf(&b, "Measured on %s, %s, by `go -C bench run . -suites realtime%s`", res.when.UTC().Format("2006-01-02"), r.machine, quickFlag(r.opts))
-	if res.busy != "" {
-		fmt.Fprintf(&b, " (CPUs %s busy in the second before it began)", res.busy)
-	}
-	b.WriteString(".\n")
+	b.WriteString(r.measuredOn("realtime", res.when, res.busy) + ".\n")
 	fmt.Fprintf(&b, "One server process in front of the simulator with no delays, no dropped connections and no failure cycle "+
 		"(`eventsim.Config{}`), default settings. %d clients in the bench process, one connection each "+
 		"(github.com/coder/websocket, subprotocol `%s`): `connection_init`, wait for `connection_ack`, `subscribe` "+

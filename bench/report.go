@@ -188,3 +188,13 @@ const cycleLegend = "\nHow to read it: the simulator's calls 1–5 of each 15 su
 	"probe was in flight. Requests are sent every 100 ms and a failing call takes 100 ms, so one more call may " +
 	"already be in flight when the third failure trips the breaker; after that only probes reach the upstream, " +
 	"10 s, 20 s and 40 s (plus jitter) apart, and the next one falls after the 2 minutes.\n"
+
+// measuredOn is the line that dates a suite's section: when, on what, by
+// which command, and how busy the machine was just before (if known).
+func (r *report) measuredOn(suite string, when time.Time, busy string) string {
+	s := fmt.Sprintf("Measured on %s, %s, by `go -C bench run . -suites %s%s`", when.UTC().Format("2006-01-02"), r.machine, suite, quickFlag(r.opts))
+	if busy != "" {
+		s += fmt.Sprintf(" (CPUs %s busy in the second before it began)", busy)
+	}
+	return s
+}
