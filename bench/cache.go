@@ -125,6 +125,21 @@ type namedEvent struct {
 	Name string `json:"name"`
 }
 
+// userEventsAnswer is a GraphQL answer to a read of a user's events.
+type userEventsAnswer struct {
+	Data struct {
+		User *struct {
+			Events []namedEvent `json:"events"`
+		} `json:"user"`
+	} `json:"data"`
+	Errors     []json.RawMessage `json:"errors"`
+	Extensions struct {
+		Cache struct {
+			Stale bool `json:"stale"`
+		} `json:"cache"`
+	} `json:"extensions"`
+}
+
 func fullList(es []namedEvent) bool {
 	if len(es) != cacheEvents {
 		return false
@@ -150,19 +165,7 @@ func (s *stack) readGraphQL(ctx context.Context) readOutcome {
 		return readOutcome{err: err}
 	}
 	defer resp.Body.Close()
-	var out struct {
-		Data struct {
-			User *struct {
-				Events []namedEvent `json:"events"`
-			} `json:"user"`
-		} `json:"data"`
-		Errors     []json.RawMessage `json:"errors"`
-		Extensions struct {
-			Cache struct {
-				Stale bool `json:"stale"`
-			} `json:"cache"`
-		} `json:"extensions"`
-	}
+	var out userEventsAnswer
 	o := readOutcome{status: resp.StatusCode}
 	if o.err = json.NewDecoder(resp.Body).Decode(&out); o.err != nil {
 		return o

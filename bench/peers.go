@@ -444,14 +444,7 @@ func (s *stack) userEventsGraphQL(path string) func(uid string) error {
 			return err
 		}
 		defer resp.Body.Close()
-		var out struct {
-			Data struct {
-				User *struct {
-					Events []namedEvent `json:"events"`
-				} `json:"user"`
-			} `json:"data"`
-			Errors []json.RawMessage `json:"errors"`
-		}
+		var out userEventsAnswer
 		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 			return fmt.Errorf("status %d: decode: %w", resp.StatusCode, err)
 		}
