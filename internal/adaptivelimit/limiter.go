@@ -18,7 +18,6 @@
 package adaptivelimit
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -165,46 +164,6 @@ type Permit struct {
 	l        *Limiter
 	start    time.Time
 	inFlight int
-}
-
-// Acquire waits for a slot, in arrival order, until ctx ends.
-func (l *Limiter) Acquire(ctx context.Context) (Permit, error) {
-	l.mu.Lock()
-	if len(l.waiters) == 0 && l.inFlight < l.cap() {
-		l.inFlight++
-		l.startWindowLocked()
-		if l.inFlight >= l.cap() {
-			l.win.saturated = true
-		}
-		p := Permit{l: l, start: l.cfg.Now(), inFlight: l.inFlight}
-		l.mu.Unlock()
-		return p, nil
-	}
-	w := &waiter{ready: make(chan struct{})}
-	l.waiters = append(l.waiters, w)
-	l.win.saturated = true
-	l.mu.Unlock()
-	select {
-	case <-w.ready:
-	case <-ctx.Done():
-		l.mu.Lock()
-		if !w.done {
-			l.removeLocked(w)
-			l.mu.Unlock()
-			return Permit{}, ctx.Err()
-		}
-		// Granted as we gave up: hand the slot back.
-		l.inFlight--
-		wake := l.wakeLocked()
-		l.mu.Unlock()
-		wakeAll(wake)
-		return Permit{}, ctx.Err()
-	}
-	l.mu.Lock()
-	l.startWindowLocked()
-	p := Permit{l: l, start: l.cfg.Now(), inFlight: l.inFlight}
-	l.mu.Unlock()
-	return p, nil
 }
 
 // startWindowLocked dates the window from its first call, not from the

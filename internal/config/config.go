@@ -55,6 +55,7 @@ type Config struct {
 //	UPSTREAM_RETRY_BASE / _MAX    Client.Retry       50ms / 1s  full-jitter backoff
 //	UPSTREAM_MAX_CONCURRENCY      Client             1024   ceiling (and start) of each route's adaptive limit of calls in flight
 //	UPSTREAM_MIN_CONCURRENCY      Client             8      floor of that limit; equal to the ceiling, the limit is fixed
+//	UPSTREAM_MAX_IDLE_CONNS       Client             128    idle upstream connections kept for reuse
 //	UPSTREAM_WRITE_CHECK_RETRIES  WriteCheckRetries  1      retries of the reads a write depends on
 //	LOADER_BATCH_WAIT             LoaderBatchWait    0s     dataloader batch window
 //	DETAILED_ERRORS               DetailedErrors     dev on / prod off
@@ -245,6 +246,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 				MaxConcurrency: maxConc,
 				// A ceiling below the floor's default lowers the floor with it.
 				MinConcurrency: r.Integer("UPSTREAM_MIN_CONCURRENCY", min(eventapi.DefaultMinConcurrency, maxConc), 1, 100000),
+				MaxIdleConns:   r.Integer("UPSTREAM_MAX_IDLE_CONNS", eventapi.DefaultMaxIdleConns, 1, 100000),
 			},
 			WriteCheckRetries: r.Integer("UPSTREAM_WRITE_CHECK_RETRIES", 1, 0, 10),
 			LoaderBatchWait:   r.Duration("LOADER_BATCH_WAIT", 0, 0, time.Second),

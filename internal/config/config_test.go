@@ -42,6 +42,7 @@ func TestInvalidValuesNameTheVariableAndTheForm(t *testing.T) {
 		{"PORT", "70000", "PORT=\"70000\""},
 		{"UPSTREAM_TIMEOUT", "5", "UPSTREAM_TIMEOUT=\"5\": want a Go duration"},
 		{"UPSTREAM_MAX_CONCURRENCY", "0", "UPSTREAM_MAX_CONCURRENCY=\"0\": want an integer from 1"},
+		{"UPSTREAM_MAX_IDLE_CONNS", "none", "UPSTREAM_MAX_IDLE_CONNS=\"none\": want an integer from 1 to 100000"},
 		{"CIRCUIT_BREAKER_JITTER", "5%", "CIRCUIT_BREAKER_JITTER=\"5%\": want a number from 0 to 1"},
 		{"CSRF_PREVENTION", "maybe", "CSRF_PREVENTION=\"maybe\": want on or off"},
 		{"NODE_ENV", "staging", "NODE_ENV=\"staging\": want one of development, production"},

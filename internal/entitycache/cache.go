@@ -205,29 +205,13 @@ func (c *Cache) prime(ctx context.Context, users []eventapi.User, events []event
 // describes. A nil value with a nil error never escapes: not found is
 // eventapi.ErrNotFound.
 func (c *Cache) get(ctx context.Context, kind, key string, fetch func(context.Context) (any, error)) (any, error) {
-	now := c.cfg.Now()
 	e, ok := c.lookup(ctx, key)
+	if v, err, served := c.serve(ctx, kind, key, e, ok, fetch); served {
+		return v, err
+	}
 	var age time.Duration
 	if ok {
-		age = now.Sub(e.Fetched)
-		switch {
-		case e.NotFound && age < c.cfg.NegativeTTL:
-			c.hook(c.cfg.Hooks.Hit, kind)
-			traceLookup(ctx, "hit", key)
-			ReportFrom(ctx).record(age, c.cfg.NegativeTTL-age, false)
-			return nil, eventapi.ErrNotFound
-		case !e.NotFound && age < c.cfg.Fresh:
-			c.hook(c.cfg.Hooks.Hit, kind)
-			traceLookup(ctx, "hit", key)
-			ReportFrom(ctx).record(age, c.cfg.Fresh-age, false)
-			return e.Value, nil
-		case !e.NotFound && age < c.cfg.Fresh+c.cfg.StaleWhileRevalidate:
-			c.hook(c.cfg.Hooks.Stale, kind)
-			traceLookup(ctx, "stale", key)
-			ReportFrom(ctx).record(age, 0, true)
-			c.refresh(ctx, kind, key, fetch)
-			return e.Value, nil
-		}
+		age = c.cfg.Now().Sub(e.Fetched)
 	}
 	c.hook(c.cfg.Hooks.Miss, kind)
 	traceLookup(ctx, "miss", key)
@@ -246,6 +230,34 @@ func (c *Cache) get(ctx context.Context, kind, key string, fetch func(context.Co
 		return e.Value, nil
 	}
 	return nil, err
+}
+
+// serve answers key from e, what lookup found (ok), if it is fresh or may
+// be served stale while fetch refreshes it; served is false otherwise.
+func (c *Cache) serve(ctx context.Context, kind, key string, e Entry, ok bool, fetch func(context.Context) (any, error)) (v any, err error, served bool) {
+	if !ok {
+		return nil, nil, false
+	}
+	age := c.cfg.Now().Sub(e.Fetched)
+	switch {
+	case e.NotFound && age < c.cfg.NegativeTTL:
+		c.hook(c.cfg.Hooks.Hit, kind)
+		traceLookup(ctx, "hit", key)
+		ReportFrom(ctx).record(age, c.cfg.NegativeTTL-age, false)
+		return nil, eventapi.ErrNotFound, true
+	case !e.NotFound && age < c.cfg.Fresh:
+		c.hook(c.cfg.Hooks.Hit, kind)
+		traceLookup(ctx, "hit", key)
+		ReportFrom(ctx).record(age, c.cfg.Fresh-age, false)
+		return e.Value, nil, true
+	case !e.NotFound && age < c.cfg.Fresh+c.cfg.StaleWhileRevalidate:
+		c.hook(c.cfg.Hooks.Stale, kind)
+		traceLookup(ctx, "stale", key)
+		ReportFrom(ctx).record(age, 0, true)
+		c.refresh(ctx, kind, key, fetch)
+		return e.Value, nil, true
+	}
+	return nil, nil, false
 }
 
 // fill fetches key once for every caller asking at the same time and

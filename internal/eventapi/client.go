@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -23,7 +21,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventms/gateway/internal/adaptivelimit"
-	"github.com/eventms/gateway/internal/detach"
 	"github.com/eventms/gateway/internal/tracing"
 )
 
@@ -66,7 +63,10 @@ type Config struct {
 	// MinConcurrency is the floor of each route's limit. Equal to
 	// MaxConcurrency, the limit is fixed.
 	MinConcurrency int
-	Hooks          Hooks
+	// MaxIdleConns bounds the idle connections kept for reuse
+	// [DefaultMaxIdleConns].
+	MaxIdleConns int
+	Hooks        Hooks
 }
 
 // Client calls the Event API. It is safe for concurrent use; make one per
@@ -74,10 +74,10 @@ type Config struct {
 type Client struct {
 	base    string
 	cfg     Config
-	traced  *http.Client                      // otelhttp, for calls under a recorded span
-	plain   *http.Client                      // the same pool, uninstrumented
+	traced  http.RoundTripper                 // otelhttp, for calls under a recorded span
+	plain   *http.Transport                   // the same pool, uninstrumented
 	limits  map[string]*adaptivelimit.Limiter // by route
-	flights singleflight.Group
+	flights flights
 	root    context.Context
 	stop    context.CancelFunc
 }
@@ -100,8 +100,15 @@ func New(cfg Config) (*Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	// Go keeps 2 idle connections per host by default: under a burst of
 	// concurrent lookups every other call would pay a new TCP handshake.
-	tr.MaxIdleConnsPerHost = cfg.MaxConcurrency
-	tr.MaxIdleConns = 2 * cfg.MaxConcurrency
+	// Keeping one per slot of the ceiling costs more than it saves: a
+	// connection holds two goroutines and 8 KB of buffers, and after one
+	// burst at the ceiling (the limit starts there) a thousand of them
+	// idled for 90 s, a third of the memory at 256 requests in flight.
+	if cfg.MaxIdleConns <= 0 {
+		cfg.MaxIdleConns = DefaultMaxIdleConns
+	}
+	tr.MaxIdleConnsPerHost = cfg.MaxIdleConns
+	tr.MaxIdleConns = cfg.MaxIdleConns
 	root, stop := context.WithCancel(context.Background())
 	c := &Client{
 		base: strings.TrimRight(cfg.BaseURL, "/"),
@@ -109,9 +116,9 @@ func New(cfg Config) (*Client, error) {
 		// Recorded calls go through otelhttp: a client span per attempt,
 		// and the trace context passed on to the upstream. The rest skip
 		// its span and attribute allocations and only pass the context on.
-		traced: &http.Client{Transport: otelhttp.NewTransport(tr,
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))},
-		plain:  &http.Client{Transport: tr},
+		traced: otelhttp.NewTransport(tr,
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path })),
+		plain:  tr,
 		limits: make(map[string]*adaptivelimit.Limiter, len(Routes)),
 		root:   root,
 		stop:   stop,
@@ -126,6 +133,11 @@ func New(cfg Config) (*Client, error) {
 // for a struggling upstream, high enough that a noisy latency sample on a
 // busy machine cannot starve the gateway.
 const DefaultMinConcurrency = 8
+
+// DefaultMaxIdleConns is MaxIdleConns's default: more than a saturated
+// upstream's limit settles at, fewer than a burst of a thousand lookups
+// needs (the calls beyond it dial).
+const DefaultMaxIdleConns = 128
 
 // Routes are the upstream routes, each with its own concurrency limit.
 var Routes = []string{RouteGetUsers, RouteGetUserByID, RouteGetEvents, RouteGetEventByID, RouteAddEvent}
@@ -154,20 +166,6 @@ func (c *Client) Users(ctx context.Context) ([]User, error) {
 	return out, nil
 }
 
-// User returns the user with id, or ErrNotFound.
-func (c *Client) User(ctx context.Context, id string) (*User, error) {
-	var u *User
-	if err := c.getJSON(ctx, RouteGetUserByID, "/getUserById/"+url.PathEscape(id), &u); err != nil {
-		return nil, err
-	}
-	if u == nil {
-		return nil, fmt.Errorf("user %q: %w", id, ErrNotFound)
-	}
-	// The original data served user 3 as id 2: what we asked for is what it is.
-	u.ID = id
-	return u, nil
-}
-
 // Events returns every event.
 func (c *Client) Events(ctx context.Context) ([]Event, error) {
 	var out []Event
@@ -175,21 +173,6 @@ func (c *Client) Events(ctx context.Context) ([]Event, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-// Event returns the event with id, or ErrNotFound.
-func (c *Client) Event(ctx context.Context, id string) (*Event, error) {
-	var e *Event
-	if err := c.getJSON(ctx, RouteGetEventByID, "/getEventById/"+url.PathEscape(id), &e); err != nil {
-		return nil, err
-	}
-	if e == nil {
-		return nil, fmt.Errorf("event %q: %w", id, ErrNotFound)
-	}
-	// The original data served every event as id 1: an event fetched as
-	// event-7 is event-7.
-	e.ID = id
-	return e, nil
 }
 
 // AddEvent stores e upstream. It is called exactly once: the upstream has no
@@ -207,7 +190,7 @@ func (c *Client) AddEvent(ctx context.Context, e Event) (err error) {
 		span.SetAttributes(attribute.String("eventapi.route", RouteAddEvent))
 	}
 	defer func() { endSpan(span, err) }()
-	answer, err := c.attempt(ctx, http.MethodPost, RouteAddEvent, "/addEvent", body)
+	answer, err := c.attempt(ctx, http.MethodPost, RouteAddEvent, "/addEvent", body, nil)
 	if err != nil {
 		return c.finalError(ctx, RouteAddEvent, err, 1)
 	}
@@ -240,52 +223,6 @@ func addEventOutcome(body []byte) error {
 	return nil
 }
 
-// getJSON runs a de-duplicated, retried GET and decodes its body into out.
-// An empty or null body leaves out untouched (the upstream's "not found").
-func (c *Client) getJSON(ctx context.Context, route, path string, out any) error {
-	body, err := c.get(ctx, route, path)
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return &Error{Route: route, Kind: KindBadResponse, Status: http.StatusOK, Attempts: 1, Err: err}
-	}
-	return nil
-}
-
-// get makes identical GETs that are in flight at the same moment share one
-// upstream call. The shared call is detached from the first caller's
-// cancellation (one caller leaving must not fail the others) but keeps its
-// deadline, so it ends by then; Close ends it too. Calls with a smaller
-// retry budget (WithMaxRetries) share only among themselves, so a write's
-// check never inherits a read's longer budget, nor a read a write's shorter one.
-func (c *Client) get(ctx context.Context, route, path string) ([]byte, error) {
-	retries, key := c.cfg.Retry.MaxRetries, path
-	if n, ok := ctx.Value(maxRetriesKey{}).(int); ok && n < retries {
-		retries, key = n, path+"\x00retries="+strconv.Itoa(n)
-	}
-	ch := c.flights.DoChan(key, func() (any, error) {
-		fctx, cancel := detach.From(c.root, ctx)
-		defer cancel()
-		return c.getWithRetry(fctx, route, path, retries)
-	})
-	select {
-	case r := <-ch:
-		if r.Shared && c.cfg.Hooks.Shared != nil {
-			c.cfg.Hooks.Shared(route)
-		}
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.([]byte), nil
-	case <-ctx.Done():
-		return nil, c.finalError(ctx, route, ctx.Err(), 0)
-	}
-}
-
 // maxRetriesKey carries a smaller retry budget for the calls made under a context.
 type maxRetriesKey struct{}
 
@@ -298,14 +235,16 @@ func WithMaxRetries(ctx context.Context, n int) context.Context {
 
 // getWithRetry is one upstream call: a span, whose attempts are the HTTP
 // client spans under it and whose retries are events on it.
-func (c *Client) getWithRetry(ctx context.Context, route, path string, maxRetries int) (_ []byte, err error) {
+// Its first attempt uses held, a slot the caller already took, if not nil.
+func (c *Client) getWithRetry(ctx context.Context, route, path string, maxRetries int, held *adaptivelimit.Permit) (_ []byte, err error) {
 	ctx, span := tracing.Child(ctx, "eventapi."+route)
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("eventapi.route", route))
 	}
 	defer func() { endSpan(span, err) }()
 	for n := 0; ; n++ {
-		body, err := c.attempt(ctx, http.MethodGet, route, path, nil)
+		body, err := c.attempt(ctx, http.MethodGet, route, path, nil, held)
+		held = nil
 		if err == nil {
 			if span.IsRecording() {
 				span.SetAttributes(attribute.Int("eventapi.attempts", n+1))
@@ -359,10 +298,13 @@ func (e *attemptError) retryable() bool {
 
 // attempt makes one upstream call under the route's concurrency limit and
 // the per-attempt timeout, and returns the body of a 2xx answer; what the
-// call says about the upstream's load goes to the limit.
-func (c *Client) attempt(ctx context.Context, method, route, path string, body []byte) (_ []byte, err error) {
-	permit, err := c.limits[route].Acquire(ctx)
-	if err != nil {
+// call says about the upstream's load goes to the limit. held is a slot the
+// caller already took, or nil.
+func (c *Client) attempt(ctx context.Context, method, route, path string, body []byte, held *adaptivelimit.Permit) (_ []byte, err error) {
+	var permit adaptivelimit.Permit
+	if held != nil {
+		permit = *held
+	} else if permit, err = c.limits[route].Acquire(ctx); err != nil {
 		return nil, err
 	}
 	defer func() { permit.Done(loadOutcome(ctx, err)) }()
@@ -396,19 +338,27 @@ func (c *Client) do(ctx context.Context, method, route, path string, body []byte
 
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, method, c.base+path, bytes.NewReader(body))
+	var rd io.Reader // nil for a GET: a reader, even empty, costs three allocations
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, method, c.base+path, rd)
 	if err != nil {
 		return nil, &attemptError{kind: KindRejected, err: err}
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	hc := c.traced
+	rt := c.traced
 	if !trace.SpanFromContext(ctx).IsRecording() {
-		hc = c.plain
+		rt = c.plain
 		otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
 	}
-	resp, err := hc.Do(req)
+	// The transport, not an http.Client: the client copies every request's
+	// headers for its redirect handling, a tenth of an upstream call's
+	// allocations, and the Event API has no redirects to follow (a 3xx is
+	// KindRejected).
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -416,10 +366,12 @@ func (c *Client) do(ctx context.Context, method, route, path string, body []byte
 		if actx.Err() != nil {
 			return nil, &attemptError{kind: KindTimeout, err: fmt.Errorf("no answer within %s", c.cfg.Timeout)}
 		}
-		return nil, &attemptError{kind: KindUnavailable, err: err}
+		// Worded as an http.Client would: `Get "url": dial tcp …`.
+		op := method[:1] + strings.ToLower(method[1:])
+		return nil, &attemptError{kind: KindUnavailable, err: &url.Error{Op: op, URL: req.URL.Redacted(), Err: err}}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	data, err := readBody(resp)
 	switch {
 	case err != nil && actx.Err() != nil && ctx.Err() == nil:
 		return nil, &attemptError{kind: KindTimeout, status: resp.StatusCode, err: fmt.Errorf("body not read within %s", c.cfg.Timeout)}
@@ -438,6 +390,19 @@ func (c *Client) do(ctx context.Context, method, route, path string, body []byte
 		return nil, &attemptError{kind: KindRejected, status: resp.StatusCode, err: upstreamMessage(data)}
 	}
 	return data, nil
+}
+
+// readBody reads at most maxBody+1 bytes of resp's body, in one allocation
+// when its length is announced.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxBody {
+		data := make([]byte, n)
+		// The read that fills data also sees the body's end, so the
+		// connection goes back to the pool.
+		_, err := io.ReadFull(resp.Body, data)
+		return data, err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 }
 
 func (c *Client) observe(route string, err error, d time.Duration) {

@@ -26,6 +26,15 @@ type Source interface {
 	User(ctx context.Context, id string) (*eventapi.User, error)
 }
 
+// BatchSource is a Source that looks up many ids in one call, each result
+// with its own error (eventapi.ErrNotFound for an unknown id). eventapi.Client
+// is one: the ids waiting for room under the upstream's concurrency limit
+// then cost no goroutine each.
+type BatchSource interface {
+	EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event, []error)
+	UsersByID(ctx context.Context, ids []string) ([]*eventapi.User, []error)
+}
+
 // Loaders are one request's dataloaders. A nil value in a result means the
 // upstream does not know that id.
 type Loaders struct {
@@ -53,17 +62,37 @@ const inputCapacity = 32
 
 // New returns fresh loaders over src.
 func New(src Source, opt Options) *Loaders {
+	events, users := each(src.Event), each(src.User)
+	if b, ok := src.(BatchSource); ok {
+		events, users = b.EventsByID, b.UsersByID
+	}
 	return &Loaders{
-		Events: dataloader.NewBatchedLoader(batch(src.Event, "event", opt.BatchSize),
+		Events: dataloader.NewBatchedLoader(batch(events, "event", opt.BatchSize),
 			dataloader.WithWait[string, *eventapi.Event](opt.Wait), dataloader.WithInputCapacity[string, *eventapi.Event](inputCapacity)),
-		Users: dataloader.NewBatchedLoader(batch(src.User, "user", opt.BatchSize),
+		Users: dataloader.NewBatchedLoader(batch(users, "user", opt.BatchSize),
 			dataloader.WithWait[string, *eventapi.User](opt.Wait), dataloader.WithInputCapacity[string, *eventapi.User](inputCapacity)),
 	}
 }
 
-// batch fetches a batch's distinct keys concurrently and returns the results
-// in key order, each with its own error. Not found is a nil value, no error.
-func batch[V any](fetch func(context.Context, string) (*V, error), name string, observe func(string, int)) dataloader.BatchFunc[string, *V] {
+// fetchAll looks up distinct ids, each result with its own error.
+type fetchAll[V any] func(ctx context.Context, ids []string) ([]*V, []error)
+
+// each makes a fetchAll of a Source's single lookup: one goroutine per id.
+func each[V any](fetch func(context.Context, string) (*V, error)) fetchAll[V] {
+	return func(ctx context.Context, ids []string) ([]*V, []error) {
+		vs, errs := make([]*V, len(ids)), make([]error, len(ids))
+		var wg sync.WaitGroup
+		for i, id := range ids {
+			wg.Go(func() { vs[i], errs[i] = fetch(ctx, id) })
+		}
+		wg.Wait()
+		return vs, errs
+	}
+}
+
+// batch fetches a batch's distinct keys and returns the results in key
+// order, each with its own error. Not found is a nil value, no error.
+func batch[V any](fetch fetchAll[V], name string, observe func(string, int)) dataloader.BatchFunc[string, *V] {
 	return func(ctx context.Context, keys []string) []*dataloader.Result[*V] {
 		if observe != nil {
 			observe(name, len(keys))
@@ -73,31 +102,24 @@ func batch[V any](fetch func(context.Context, string) (*V, error), name string, 
 			span.SetAttributes(attribute.String("loader", name), attribute.Int("loader.batch_size", len(keys)))
 		}
 		defer span.End()
-		results := make([]*dataloader.Result[*V], len(keys))
+		// The loader's cache makes keys distinct; guard anyway so a
+		// duplicate never costs a second upstream call.
 		first := make(map[string]int, len(keys))
-		var wg sync.WaitGroup
-		for i, k := range keys {
-			if _, dup := first[k]; dup {
-				// The loader's cache makes keys distinct; guard anyway so a
-				// duplicate never costs a second upstream call.
-				continue
+		distinct := make([]string, 0, len(keys))
+		for _, k := range keys {
+			if _, dup := first[k]; !dup {
+				first[k] = len(distinct)
+				distinct = append(distinct, k)
 			}
-			first[k] = i
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				v, err := fetch(ctx, k)
-				if errors.Is(err, eventapi.ErrNotFound) {
-					v, err = nil, nil
-				}
-				results[i] = &dataloader.Result[*V]{Data: v, Error: err}
-			}()
 		}
-		wg.Wait()
+		vs, errs := fetch(ctx, distinct)
+		results := make([]*dataloader.Result[*V], len(keys))
 		for i, k := range keys {
-			if results[i] == nil {
-				results[i] = results[first[k]]
+			v, err := vs[first[k]], errs[first[k]]
+			if errors.Is(err, eventapi.ErrNotFound) {
+				v, err = nil, nil
 			}
+			results[i] = &dataloader.Result[*V]{Data: v, Error: err}
 		}
 		return results
 	}

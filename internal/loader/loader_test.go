@@ -109,3 +109,52 @@ func BenchmarkLoadAll200(b *testing.B) {
 		}
 	}
 }
+
+// batchSource is a fakeSource that also looks up many ids in one call.
+type batchSource struct {
+	fakeSource
+	batches [][]string
+}
+
+func (b *batchSource) EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event, []error) {
+	b.mu.Lock()
+	b.batches = append(b.batches, ids)
+	b.mu.Unlock()
+	es, errs := make([]*eventapi.Event, len(ids)), make([]error, len(ids))
+	for i, id := range ids {
+		es[i], errs[i] = b.Event(ctx, id)
+	}
+	return es, errs
+}
+
+func (b *batchSource) UsersByID(context.Context, []string) ([]*eventapi.User, []error) {
+	panic("no users here")
+}
+
+// A source that looks up many ids at once gets a batch's distinct ids in
+// one call, and the answers are the same as one lookup per id.
+func TestBatchSourceGetsTheBatchInOneCall(t *testing.T) {
+	src := &batchSource{fakeSource: fakeSource{calls: map[string]int{}}}
+	l := New(src, Options{})
+	keys := []string{"b", "a", "missing", "b", "bad", "a"}
+	got, errs := LoadAll(context.Background(), l.Events, keys)
+	if len(src.batches) != 1 || fmt.Sprint(src.batches[0]) != "[b a missing bad]" {
+		t.Fatalf("batches %v, want one with the 4 distinct ids in order", src.batches)
+	}
+	for i, k := range keys {
+		switch k {
+		case "missing":
+			if got[i] != nil || errs[i] != nil {
+				t.Errorf("missing: %v %v, want nil value and no error", got[i], errs[i])
+			}
+		case "bad":
+			if !errors.Is(errs[i], errBoom) {
+				t.Errorf("bad: err %v, want boom", errs[i])
+			}
+		default:
+			if got[i] == nil || got[i].ID != k || errs[i] != nil {
+				t.Errorf("key %d (%s): %v %v", i, k, got[i], errs[i])
+			}
+		}
+	}
+}
