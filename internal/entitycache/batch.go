@@ -5,7 +5,9 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/eventms/gateway/internal/detach"
 	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/flight"
 )
 
 // batchUpstream is an Upstream that looks up many ids in one call
@@ -65,30 +67,97 @@ func byID[T any](c *Cache, ctx context.Context, kind string, ids []string, key f
 		wg.Go(func() { out[i], errs[i] = one(ctx, ids[i]) })
 	}
 	if len(missed) > 0 {
-		missIDs := make([]string, len(missed))
-		for j, i := range missed {
-			missIDs[j] = ids[i]
-			c.hook(c.cfg.Hooks.Miss, kind)
-			traceLookup(ctx, "miss", key(ids[i]))
-		}
-		// A write while these were in flight makes them possibly older
-		// than it: then they are answered but not stored, as fill does.
-		epoch := c.epoch.Load()
-		vs, es := many(ctx, missIDs)
-		now := c.cfg.Now()
-		for j, i := range missed {
-			out[i], errs[i] = vs[j], es[j]
-			switch {
-			case es[j] == nil:
-				c.storeIf(ctx, epoch, key(ids[i]), Entry{Value: vs[j], Fetched: now})
-				ReportFrom(ctx).record(0, c.cfg.Fresh, false)
-			case errors.Is(es[j], eventapi.ErrNotFound):
-				c.storeIf(ctx, epoch, key(ids[i]), Entry{NotFound: true, Fetched: now})
-			}
-		}
+		fillAll(c, ctx, kind, ids, missed, key, fetch, many, out, errs)
 	}
 	wg.Wait()
 	return out, errs
+}
+
+// fillAll fetches ids[i] for each i in missed with one call to many and
+// stores the answers, as fill does for one key: concurrent requests
+// missing the same key join one fill, which stores its answer before it
+// ends (so nobody arrives between the two and fetches again), and fills
+// from before a write are neither stored nor joined.
+func fillAll[T any](c *Cache, ctx context.Context, kind string, ids []string, missed []int, key func(string) string,
+	fetch func(context.Context, string) (*T, error), many func(context.Context, []string) ([]*T, []error), out []*T, errs []error,
+) {
+	epoch := c.epoch.Load()
+	calls := make([]*flight.Call, len(missed))
+	var led []int // indexes into missed
+	for j, i := range missed {
+		k := key(ids[i])
+		c.hook(c.cfg.Hooks.Miss, kind)
+		traceLookup(ctx, "miss", k)
+		var lead bool
+		if calls[j], lead = c.batchFills.Join(flightKey(k, epoch)); !lead {
+			continue
+		}
+		// A fill that ended between the look at the store and this one
+		// left its answer there.
+		if e, ok := c.lookup(ctx, k); ok && c.fresh(e) {
+			v, err := entryValue(e)
+			c.batchFills.Land(flightKey(k, epoch), calls[j], v, err)
+			continue
+		}
+		led = append(led, j)
+	}
+	if len(led) > 0 {
+		leadIDs := make([]string, len(led))
+		for n, j := range led {
+			leadIDs[n] = ids[missed[j]]
+		}
+		vs, es := many(ctx, leadIDs)
+		now := c.cfg.Now()
+		for n, j := range led {
+			id, k := leadIDs[n], key(leadIDs[n])
+			v, err := vs[n], es[n]
+			switch {
+			case err == nil:
+				c.storeIf(ctx, epoch, k, Entry{Value: v, Fetched: now})
+			case errors.Is(err, eventapi.ErrNotFound):
+				c.storeIf(ctx, epoch, k, Entry{NotFound: true, Fetched: now})
+			case ctx.Err() != nil:
+				// This request left; whoever joined its fill still
+				// wants the answer, from a fill of its own.
+				if !c.batchFills.Abandon(flightKey(k, epoch), calls[j], err) {
+					c.wg.Add(1)
+					go c.refill(ctx, epoch, k, calls[j], func(ctx context.Context) (any, error) { return fetch(ctx, id) })
+				}
+				continue
+			}
+			c.batchFills.Land(flightKey(k, epoch), calls[j], v, err)
+		}
+	}
+	for j, i := range missed {
+		select {
+		case <-calls[j].Done():
+			v, err := calls[j].Result()
+			out[i], errs[i] = as[T](v), err
+			if err == nil {
+				ReportFrom(ctx).record(0, c.cfg.Fresh, false)
+			}
+		case <-ctx.Done():
+			errs[i] = ctx.Err()
+		}
+	}
+}
+
+// refill finishes the fill call stands for, whose leader left, detached
+// from it; Close ends it.
+func (c *Cache) refill(ctx context.Context, epoch uint64, key string, call *flight.Call, fetch func(context.Context) (any, error)) {
+	defer c.wg.Done()
+	fctx, cancel := detach.From(c.root, ctx)
+	defer cancel()
+	v, err := c.fill(fctx, key, fetch)
+	c.batchFills.Land(flightKey(key, epoch), call, v, err)
+}
+
+// entryValue is what a stored entry answers.
+func entryValue(e Entry) (any, error) {
+	if e.NotFound {
+		return nil, eventapi.ErrNotFound
+	}
+	return e.Value, nil
 }
 
 // as is v as a *T; nil for a not-found answer.

@@ -110,3 +110,63 @@ func TestBatchOlderThanAWriteIsNotStored(t *testing.T) {
 		t.Errorf("upstream batches %v: the answer from before the write was stored", got)
 	}
 }
+
+// ctxBatchFake's batch lookup waits for gate or for its caller to leave.
+type ctxBatchFake struct {
+	*fakeUpstream
+	gate chan struct{}
+}
+
+func (b *ctxBatchFake) EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event, []error) {
+	b.inside <- struct{}{}
+	es, errs := make([]*eventapi.Event, len(ids)), make([]error, len(ids))
+	select {
+	case <-b.gate:
+		for i, id := range ids {
+			es[i] = &eventapi.Event{ID: id, Name: "n"}
+		}
+	case <-ctx.Done():
+		for i := range ids {
+			errs[i] = ctx.Err()
+		}
+	}
+	return es, errs
+}
+
+func (b *ctxBatchFake) UsersByID(context.Context, []string) ([]*eventapi.User, []error) {
+	panic("not asked")
+}
+
+// A request that joined another's fill still gets the answer when the
+// other request leaves: the fill goes on without it.
+func TestJoinedFillSurvivesItsLeaderLeaving(t *testing.T) {
+	up := &ctxBatchFake{fakeUpstream: newFake(), gate: make(chan struct{})}
+	up.set(func(f *fakeUpstream) { f.inside = make(chan struct{}, 4) })
+	c, _, _ := newCache(t, up, 100)
+	first, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	left := make(chan error, 1)
+	go func() { _, errs := c.EventsByID(first, []string{"x"}); left <- errs[0] }()
+	testwait.Recv(t, up.inside, "the first request's fill to reach the upstream")
+	waiting := make(chan struct{}, 1)
+	second := make(chan *eventapi.Event, 1)
+	go func() {
+		es, errs := c.EventsByID(testwait.WaitingContext(context.Background(), waiting), []string{"x"})
+		if errs[0] != nil {
+			t.Error(errs[0])
+		}
+		second <- es[0]
+	}()
+	testwait.Recv(t, waiting, "the second request to join the fill")
+	cancel()
+	if err := testwait.Recv(t, left, "the first request to leave"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("first request: %v, want canceled", err)
+	}
+	// The fill goes on through the single lookup, which the gate also holds.
+	testwait.Recv(t, up.inside, "the fill to go on without the first request")
+	up.set(func(f *fakeUpstream) { f.gate = up.gate })
+	close(up.gate)
+	if e := testwait.Recv(t, second, "the second request's answer"); e == nil || e.ID != "x" {
+		t.Fatalf("second request got %+v", e)
+	}
+}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/eventms/gateway/internal/detach"
 	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/flight"
 )
 
 // Upstream is what the cache fronts; eventapi.Client is one.
@@ -75,6 +76,7 @@ type Cache struct {
 	cfg   Config
 
 	fills      singleflight.Group
+	batchFills flight.Group  // fills of plain misses asked in batches (batch.go)
 	epoch      atomic.Uint64 // bumped by every write, so older fills neither store nor are joined
 	refreshing sync.Map      // key → struct{}: one background refresh per key
 	root       context.Context

@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventms/gateway/internal/adaptivelimit"
+	"github.com/eventms/gateway/internal/flight"
 	"github.com/eventms/gateway/internal/tracing"
 )
 
@@ -77,7 +78,7 @@ type Client struct {
 	traced  http.RoundTripper                 // otelhttp, for calls under a recorded span
 	plain   *http.Transport                   // the same pool, uninstrumented
 	limits  map[string]*adaptivelimit.Limiter // by route
-	flights flights
+	flights flight.Group                      // identical GETs in flight share one call
 	root    context.Context
 	stop    context.CancelFunc
 }
@@ -157,22 +158,15 @@ func (c *Client) Close() {
 	c.plain.CloseIdleConnections()
 }
 
-// Users returns every user.
+// Users returns every user. The slice is shared with the callers of the
+// same call in flight: treat it as read-only.
 func (c *Client) Users(ctx context.Context) ([]User, error) {
-	var out []User
-	if err := c.getJSON(ctx, RouteGetUsers, "/getUsers", &out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return getOne[[]User](c, ctx, RouteGetUsers, "/getUsers")
 }
 
-// Events returns every event.
+// Events returns every event; the slice is read-only, as Users'.
 func (c *Client) Events(ctx context.Context) ([]Event, error) {
-	var out []Event
-	if err := c.getJSON(ctx, RouteGetEvents, "/getEvents", &out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return getOne[[]Event](c, ctx, RouteGetEvents, "/getEvents")
 }
 
 // AddEvent stores e upstream. It is called exactly once: the upstream has no

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eventms/gateway/internal/adaptivelimit"
 	"github.com/eventms/gateway/internal/detach"
+	"github.com/eventms/gateway/internal/flight"
 )
 
 // User returns the user with id, or ErrNotFound.
@@ -22,6 +23,7 @@ func (c *Client) User(ctx context.Context, id string) (*User, error) {
 // UsersByID looks up each id with its own call (the upstream has no batch
 // route), all at once up to the route's limit; see getAll. The results are
 // in ids' order, each with its own error; an unknown id is ErrNotFound.
+// Callers that shared a call share its user: treat it as read-only.
 func (c *Client) UsersByID(ctx context.Context, ids []string) ([]*User, []error) {
 	// The original data served user 3 as id 2: what we asked for is what it is.
 	return byID(c, ctx, RouteGetUserByID, "/getUserById/", "user", ids, func(u *User, id string) { u.ID = id })
@@ -40,38 +42,44 @@ func (c *Client) EventsByID(ctx context.Context, ids []string) ([]*Event, []erro
 	return byID(c, ctx, RouteGetEventByID, "/getEventById/", "event", ids, func(e *Event, id string) { e.ID = id })
 }
 
-// byID GETs prefix+id for each id and decodes each answer into a new T,
-// whose id is then the one asked for.
+// byID GETs prefix+id for each id and decodes each answer, once per call
+// however many callers share it, into a T whose id is then the one asked
+// for.
 func byID[T any](c *Client, ctx context.Context, route, prefix, what string, ids []string, setID func(*T, string)) ([]*T, []error) {
 	paths := make([]string, len(ids))
 	for i, id := range ids {
 		paths[i] = prefix + url.PathEscape(id)
 	}
-	bodies, errs := c.getAll(ctx, route, paths)
+	vals, errs := c.getAll(ctx, route, paths, func(i int, body []byte) (any, error) {
+		var v *T
+		if err := decode(route, body, &v); err != nil || v == nil {
+			return nil, err
+		}
+		setID(v, ids[i])
+		return v, nil
+	})
 	out := make([]*T, len(ids))
 	for i, id := range ids {
 		if errs[i] != nil {
 			continue
 		}
-		var v *T
-		if errs[i] = decode(route, bodies[i], &v); errs[i] == nil && v == nil {
+		if out[i], _ = vals[i].(*T); out[i] == nil {
 			errs[i] = fmt.Errorf("%s %q: %w", what, id, ErrNotFound)
-		}
-		if v != nil {
-			setID(v, id)
-			out[i] = v
 		}
 	}
 	return out, errs
 }
 
-// getJSON runs a de-duplicated, retried GET and decodes its body into out.
-func (c *Client) getJSON(ctx context.Context, route, path string, out any) error {
-	bodies, errs := c.getAll(ctx, route, []string{path})
-	if errs[0] != nil {
-		return errs[0]
-	}
-	return decode(route, bodies[0], out)
+// getOne runs one de-duplicated, retried GET of path and decodes its body
+// into a T, once per call however many callers share it.
+func getOne[T any](c *Client, ctx context.Context, route, path string) (T, error) {
+	vals, errs := c.getAll(ctx, route, []string{path}, func(_ int, body []byte) (any, error) {
+		var v T
+		err := decode(route, body, &v)
+		return v, err
+	})
+	v, _ := vals[0].(T)
+	return v, errs[0]
 }
 
 // decode reads a 2xx answer into out. An empty or null body leaves out
@@ -86,8 +94,10 @@ func decode(route string, body []byte, out any) error {
 	return nil
 }
 
-// getAll makes one GET per path on route, and returns the bodies in paths'
-// order, each with its own error.
+// getAll makes one GET per path on route, and returns what decode made of
+// each 2xx answer, in paths' order, each with its own error. decode runs
+// once per call, with the index of the path that started it; the callers
+// sharing the call share its value.
 //
 // Identical GETs in flight at the same moment share one call. Calls with a
 // smaller retry budget (WithMaxRetries) share only among themselves, so a
@@ -102,16 +112,16 @@ func decode(route string, body []byte, out any) error {
 // A started call is detached from the caller's cancellation (one caller
 // leaving must not fail the others) but keeps its deadline, so it ends by
 // then; Close ends it too.
-func (c *Client) getAll(ctx context.Context, route string, paths []string) ([][]byte, []error) {
+func (c *Client) getAll(ctx context.Context, route string, paths []string, decode func(i int, body []byte) (any, error)) ([]any, []error) {
 	retries, suffix := c.cfg.Retry.MaxRetries, ""
 	if n, ok := ctx.Value(maxRetriesKey{}).(int); ok && n < retries {
 		retries, suffix = n, "\x00retries="+strconv.Itoa(n)
 	}
-	fs := make([]*flight, len(paths))
+	fs := make([]*flight.Call, len(paths))
 	var led []int
 	for i, p := range paths {
 		var lead bool
-		if fs[i], lead = c.flights.join(p + suffix); lead {
+		if fs[i], lead = c.flights.Join(p + suffix); lead {
 			led = append(led, i)
 		}
 	}
@@ -124,38 +134,42 @@ func (c *Client) getAll(ctx context.Context, route string, paths []string) ([][]
 			// places and wait for their slots themselves (or end at
 			// the deadline that ended this wait).
 			for k, j := range led[n:] {
-				if c.flights.abandon(paths[j]+suffix, fs[j], c.finalError(ctx, route, err, 0)) {
+				if c.flights.Abandon(paths[j]+suffix, fs[j], c.finalError(ctx, route, err, 0)) {
 					tickets[n+k].Cancel()
 					continue
 				}
-				go c.fly(ctx, fs[j], route, paths[j], suffix, retries, &tickets[n+k])
+				go c.fly(ctx, fs[j], route, paths[j], suffix, retries, &tickets[n+k], func(body []byte) (any, error) { return decode(j, body) })
 			}
 			break
 		}
-		go c.fly(ctx, fs[i], route, paths[i], suffix, retries, &tickets[n])
+		go c.fly(ctx, fs[i], route, paths[i], suffix, retries, &tickets[n], func(body []byte) (any, error) { return decode(i, body) })
 	}
 	return c.await(ctx, route, fs, led)
 }
 
-// fly makes the call f stands for, with ticket's slot, and lands it.
-func (c *Client) fly(ctx context.Context, f *flight, route, path, suffix string, retries int, ticket *adaptivelimit.Ticket) {
+// fly makes the call f stands for, with ticket's slot, and lands it with
+// what decode makes of the answer.
+func (c *Client) fly(ctx context.Context, f *flight.Call, route, path, suffix string, retries int, ticket *adaptivelimit.Ticket, decode func([]byte) (any, error)) {
 	fctx, cancel := detach.From(c.root, ctx)
 	defer cancel()
-	var body []byte
+	var val any
 	permit, err := ticket.Wait(fctx)
 	if err != nil {
 		ticket.Cancel()
 		err = c.finalError(fctx, route, err, 0)
 	} else {
-		body, err = c.getWithRetry(fctx, route, path, retries, &permit)
+		var body []byte
+		if body, err = c.getWithRetry(fctx, route, path, retries, &permit); err == nil {
+			val, err = decode(body)
+		}
 	}
-	c.flights.land(path+suffix, f, body, err)
+	c.flights.Land(path+suffix, f, val, err)
 }
 
 // await collects the flights' results until ctx ends; led are the indexes
 // of the ones this caller started, the others it shares.
-func (c *Client) await(ctx context.Context, route string, fs []*flight, led []int) ([][]byte, []error) {
-	bodies, errs := make([][]byte, len(fs)), make([]error, len(fs))
+func (c *Client) await(ctx context.Context, route string, fs []*flight.Call, led []int) ([]any, []error) {
+	vals, errs := make([]any, len(fs)), make([]error, len(fs))
 	mine := 0
 	for i, f := range fs {
 		lead := mine < len(led) && led[mine] == i
@@ -163,8 +177,8 @@ func (c *Client) await(ctx context.Context, route string, fs []*flight, led []in
 			mine++
 		}
 		select {
-		case <-f.done:
-			bodies[i], errs[i] = f.body, f.err
+		case <-f.Done():
+			vals[i], errs[i] = f.Result()
 			if !lead && c.cfg.Hooks.Shared != nil {
 				c.cfg.Hooks.Shared(route)
 			}
@@ -172,5 +186,5 @@ func (c *Client) await(ctx context.Context, route string, fs []*flight, led []in
 			errs[i] = c.finalError(ctx, route, ctx.Err(), 0)
 		}
 	}
-	return bodies, errs
+	return vals, errs
 }
