@@ -35,12 +35,10 @@ func (f *fakeSource) Event(_ context.Context, id string) (*eventapi.Event, error
 
 func (f *fakeSource) User(context.Context, string) (*eventapi.User, error) { return nil, nil }
 
-func TestLoadAllKeepsOrderPerKeyErrorsAndFetchesOnce(t *testing.T) {
-	src := &fakeSource{calls: map[string]int{}}
-	var batches []int
-	l := New(src, Options{Wait: time.Millisecond, BatchSize: func(_ string, n int) { batches = append(batches, n) }})
-	keys := []string{"b", "a", "missing", "b", "bad", "a"}
-	got, errs := LoadAll(context.Background(), l.Events, keys)
+// checkAnswers checks what LoadAll answered for fakeSource's keys: "missing"
+// is a nil value without error, "bad" fails, any other key is its event.
+func checkAnswers(t *testing.T, keys []string, got []*eventapi.Event, errs []error) {
+	t.Helper()
 	for i, k := range keys {
 		switch k {
 		case "missing":
@@ -57,6 +55,15 @@ func TestLoadAllKeepsOrderPerKeyErrorsAndFetchesOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestLoadAllKeepsOrderPerKeyErrorsAndFetchesOnce(t *testing.T) {
+	src := &fakeSource{calls: map[string]int{}}
+	var batches []int
+	l := New(src, Options{Wait: time.Millisecond, BatchSize: func(_ string, n int) { batches = append(batches, n) }})
+	keys := []string{"b", "a", "missing", "b", "bad", "a"}
+	got, errs := LoadAll(context.Background(), l.Events, keys)
+	checkAnswers(t, keys, got, errs)
 	for k, n := range src.calls {
 		if n != 1 {
 			t.Errorf("%s fetched %d times, want once", k, n)
@@ -141,20 +148,5 @@ func TestBatchSourceGetsTheBatchInOneCall(t *testing.T) {
 	if len(src.batches) != 1 || fmt.Sprint(src.batches[0]) != "[b a missing bad]" {
 		t.Fatalf("batches %v, want one with the 4 distinct ids in order", src.batches)
 	}
-	for i, k := range keys {
-		switch k {
-		case "missing":
-			if got[i] != nil || errs[i] != nil {
-				t.Errorf("missing: %v %v, want nil value and no error", got[i], errs[i])
-			}
-		case "bad":
-			if !errors.Is(errs[i], errBoom) {
-				t.Errorf("bad: err %v, want boom", errs[i])
-			}
-		default:
-			if got[i] == nil || got[i].ID != k || errs[i] != nil {
-				t.Errorf("key %d (%s): %v %v", i, k, got[i], errs[i])
-			}
-		}
-	}
+	checkAnswers(t, keys, got, errs)
 }
