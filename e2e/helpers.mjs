@@ -2,7 +2,10 @@
 // a free loopback port, and stops it. Each test file gets its own server, so
 // files can run in parallel and the addEvent failure cycle starts fresh.
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { before, after } from 'node:test';
 
 export async function startGateway(env = {}) {
   const bin = process.env.GATEWAY_BIN;
@@ -151,4 +154,28 @@ export async function launchChromium() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+// gatewayWithBrowser starts, before a test file's tests, its own gateway
+// and a headless Chromium, and stops both after them. The returned object's
+// gw and browser are set once the file's tests run.
+export function gatewayWithBrowser() {
+  const env = {};
+  before(async () => {
+    env.gw = await startGateway();
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.gw?.stop();
+  });
+  return env;
+}
+
+// screenshot saves page whole as name in the artifacts folder
+// ($E2E_ARTIFACTS, which e2e/run.sh sets and lists at the end).
+export async function screenshot(page, name) {
+  const dir = process.env.E2E_ARTIFACTS || join(process.cwd(), 'artifacts');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, name), fullPage: true });
 }

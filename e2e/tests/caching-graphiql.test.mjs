@@ -4,24 +4,11 @@
 //
 // This file's server sees 2 addEvent calls, inside the simulator's 5
 // successes (calls 6–15 of every 15 fail).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { startGateway, launchChromium } from '../helpers.mjs';
+import { gatewayWithBrowser, screenshot } from '../helpers.mjs';
 
-const artifacts = process.env.E2E_ARTIFACTS || join(process.cwd(), 'artifacts');
-
-let gw;
-let browser;
-before(async () => {
-  gw = await startGateway();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await gw?.stop();
-});
+const env = gatewayWithBrowser();
 
 const FRESH_MS = 5000; // CACHE_FRESH_TTL's default
 const QUERY = '{ user(id: "1") { userName events { id name } } }';
@@ -36,7 +23,7 @@ const MUTATION = `mutation {
 }`;
 
 test('GraphiQL: query, addEvent from the editor, query again, and the result pane shows the new event', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const failed = [];
   const answers = [];
   page.on('requestfailed', (r) => failed.push(r.url()));
@@ -46,7 +33,7 @@ test('GraphiQL: query, addEvent from the editor, query again, and the result pan
       answers.push({ method: r.request().method(), status: r.status(), cacheControl: r.headers()['cache-control'] });
     }
   });
-  await page.goto(gw.url + '/', { waitUntil: 'load' });
+  await page.goto(env.gw.url + '/', { waitUntil: 'load' });
   await page.waitForSelector('.graphiql-container', { timeout: 30000 });
   await page.waitForFunction(() => document.querySelector('.graphiql-query-editor .CodeMirror')?.CodeMirror, null, { timeout: 30000 });
 
@@ -81,8 +68,7 @@ test('GraphiQL: query, addEvent from the editor, query again, and the result pan
   assert.doesNotMatch(afterText, /AddEventSuccess/);
   assert.ok(afterText.indexOf('event-3') < afterText.indexOf(id), 'the new event is not last in the list');
 
-  mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: join(artifacts, 'graphiql-after-mutation.png'), fullPage: true });
+  await screenshot(page, 'graphiql-after-mutation.png');
   assert.deepEqual(failed, [], 'requests failed or page errors: ' + failed.join(', '));
 
   // GraphiQL POSTs every operation (introspection included): no answer may
@@ -101,8 +87,8 @@ test('GraphiQL: query, addEvent from the editor, query again, and the result pan
 // same page, show the new event. (A max-age would let Chromium answer them
 // from its cache without asking the gateway.)
 test('Chromium: GET reads after a mutation from the same page show the new event', async () => {
-  const page = await browser.newPage();
-  await page.goto(gw.url + '/healthz', { waitUntil: 'load' });
+  const page = await env.browser.newPage();
+  await page.goto(env.gw.url + '/healthz', { waitUntil: 'load' });
   const result = await page.evaluate(async () => {
     const gql = '/graphql?query=' + encodeURIComponent('{ user(id: "2") { events { id } } }');
     const read = async () => {

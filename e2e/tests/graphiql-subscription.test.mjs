@@ -6,31 +6,18 @@
 //
 // This file's server sees 1 addEvent call, inside the simulator's 5
 // successes (calls 6–15 of every 15 fail).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { startGateway, addEvent, waitForSubscriptions, launchChromium } from '../helpers.mjs';
+import { addEvent, waitForSubscriptions, gatewayWithBrowser, screenshot } from '../helpers.mjs';
 
-const artifacts = process.env.E2E_ARTIFACTS || join(process.cwd(), 'artifacts');
-
-let gw;
-let browser;
-before(async () => {
-  gw = await startGateway();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await gw?.stop();
-});
+const env = gatewayWithBrowser();
 
 const SUBSCRIPTION = 'subscription { eventAdded { id name } }';
 
 test('GraphiQL runs a subscription and the result pane shows the event another client adds', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
-  const origin = new URL(gw.url).origin;
+  const origin = new URL(env.gw.url).origin;
   const failed = [];
   const offsite = [];
   // Offline: anything not from the gateway is refused (and noted).
@@ -65,7 +52,7 @@ test('GraphiQL runs a subscription and the result pane shows the event another c
       }
     };
   });
-  await page.goto(gw.url + '/', { waitUntil: 'load' });
+  await page.goto(env.gw.url + '/', { waitUntil: 'load' });
   await page.waitForSelector('.graphiql-container', { timeout: 30000 });
   await page.waitForFunction(() => document.querySelector('.graphiql-query-editor .CodeMirror')?.CodeMirror, null, { timeout: 30000 });
   // Type the subscription into the editor (CodeMirror), then run it.
@@ -81,16 +68,15 @@ test('GraphiQL runs a subscription and the result pane shows the event another c
   // WebSocket. Wait for the parse, as a person's pause would.
   await page.waitForFunction((q) => localStorage.getItem('graphiql:query') === q, SUBSCRIPTION, { timeout: 10000 });
   await page.click('.graphiql-execute-button');
-  await waitForSubscriptions(gw.url, 1, 30000);
+  await waitForSubscriptions(env.gw.url, 1, 30000);
 
-  const added = await addEvent(gw.url, { name: 'GraphiQL push', userId: '2', details: 'e2e subscriptions' });
+  const added = await addEvent(env.gw.url, { name: 'GraphiQL push', userId: '2', details: 'e2e subscriptions' });
   await page.waitForFunction((id) => document.querySelector('.result-window')?.textContent.includes(id), added.id, { timeout: 30000 });
   const result = await page.textContent('.result-window');
   assert.match(result, /"eventAdded"/);
   assert.match(result, /GraphiQL push/);
 
-  mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: join(artifacts, 'graphiql-subscription.png'), fullPage: true });
+  await screenshot(page, 'graphiql-subscription.png');
 
   // One WebSocket, to the gateway's /graphql, speaking graphql-transport-ws.
   const sockets = await page.evaluate(() => window.__sockets);
@@ -108,7 +94,7 @@ test('GraphiQL runs a subscription and the result pane shows the event another c
 
   // The stop button ends the subscription on the gateway.
   await page.click('.graphiql-execute-button');
-  await waitForSubscriptions(gw.url, 0, 30000);
+  await waitForSubscriptions(env.gw.url, 0, 30000);
 
   // Over HTTP only the schema's introspection.
   assert.ok(posted.length >= 1 && posted.every((q) => /IntrospectionQuery/.test(q)), `POSTed: ${posted.join(' | ')}`);

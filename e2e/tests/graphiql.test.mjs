@@ -1,31 +1,18 @@
 // GraphiQL in headless Chromium (Debian's package, driven by playwright-core):
 // the IDE page loads with no internet, a query set in the editor runs, and
 // the result pane shows the data.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { startGateway, launchChromium } from '../helpers.mjs';
+import { gatewayWithBrowser, screenshot } from '../helpers.mjs';
 
-const artifacts = process.env.E2E_ARTIFACTS || join(process.cwd(), 'artifacts');
-
-let gw;
-let browser;
-before(async () => {
-  gw = await startGateway();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await gw?.stop();
-});
+const env = gatewayWithBrowser();
 
 test('GraphiQL loads, runs a query and shows the result', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const failed = [];
   page.on('requestfailed', (r) => failed.push(r.url()));
   page.on('pageerror', (e) => failed.push('page error: ' + e.message));
-  await page.goto(gw.url + '/', { waitUntil: 'load' });
+  await page.goto(env.gw.url + '/', { waitUntil: 'load' });
   await page.waitForSelector('.graphiql-container', { timeout: 30000 });
 
   // Set the query through the editor (CodeMirror), then run it.
@@ -38,7 +25,6 @@ test('GraphiQL loads, runs a query and shows the result', async () => {
   assert.match(result, /john_doe/);
   assert.match(result, /event-3/);
 
-  mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: join(artifacts, 'graphiql.png'), fullPage: true });
+  await screenshot(page, 'graphiql.png');
   assert.deepEqual(failed, [], 'requests failed or page errors: ' + failed.join(', '));
 });
