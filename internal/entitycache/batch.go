@@ -89,14 +89,14 @@ func fillAll[T any](c *Cache, ctx context.Context, kind string, ids []string, mi
 		c.hook(c.cfg.Hooks.Miss, kind)
 		traceLookup(ctx, "miss", k)
 		var lead bool
-		if calls[j], lead = c.batchFills.Join(flightKey(k, epoch)); !lead {
+		if calls[j], lead = c.fills.Join(flightKey(k, epoch)); !lead {
 			continue
 		}
 		// A fill that ended between the look at the store and this one
 		// left its answer there.
 		if e, ok := c.lookup(ctx, k); ok && c.fresh(e) {
 			v, err := entryValue(e)
-			c.batchFills.Land(flightKey(k, epoch), calls[j], v, err)
+			c.fills.Land(flightKey(k, epoch), calls[j], v, err)
 			continue
 		}
 		led = append(led, j)
@@ -119,13 +119,13 @@ func fillAll[T any](c *Cache, ctx context.Context, kind string, ids []string, mi
 			case ctx.Err() != nil:
 				// This request left; whoever joined its fill still
 				// wants the answer, from a fill of its own.
-				if !c.batchFills.Abandon(flightKey(k, epoch), calls[j], err) {
+				if !c.fills.Abandon(flightKey(k, epoch), calls[j], err) {
 					c.wg.Add(1)
 					go c.refill(ctx, epoch, k, calls[j], func(ctx context.Context) (any, error) { return fetch(ctx, id) })
 				}
 				continue
 			}
-			c.batchFills.Land(flightKey(k, epoch), calls[j], v, err)
+			c.fills.Land(flightKey(k, epoch), calls[j], v, err)
 		}
 	}
 	for j, i := range missed {
@@ -148,8 +148,8 @@ func (c *Cache) refill(ctx context.Context, epoch uint64, key string, call *flig
 	defer c.wg.Done()
 	fctx, cancel := detach.From(c.root, ctx)
 	defer cancel()
-	v, err := c.fill(fctx, key, fetch)
-	c.batchFills.Land(flightKey(key, epoch), call, v, err)
+	v, err := c.fillOne(fctx, epoch, key, fetch)
+	c.fills.Land(flightKey(key, epoch), call, v, err)
 }
 
 // entryValue is what a stored entry answers.

@@ -23,7 +23,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/eventms/gateway/internal/detach"
 	"github.com/eventms/gateway/internal/eventapi"
@@ -75,8 +74,7 @@ type Cache struct {
 	store Store
 	cfg   Config
 
-	fills      singleflight.Group
-	batchFills flight.Group  // fills of plain misses asked in batches (batch.go)
+	fills      flight.Group  // one fill per key at a time, single and batched alike
 	epoch      atomic.Uint64 // bumped by every write, so older fills neither store nor are joined
 	refreshing sync.Map      // key → struct{}: one background refresh per key
 	root       context.Context
@@ -266,52 +264,59 @@ func (c *Cache) serve(ctx context.Context, kind, key string, e Entry, ok bool, f
 // stores the answer (not found included), unless a write happened while it
 // was in flight: then what it fetched may predate the write, and callers
 // arriving after the write start a new fill instead of joining this one.
+// The fill goes on, detached, when its first caller leaves; batched fills
+// (batch.go) join the same calls.
 func (c *Cache) fill(ctx context.Context, key string, fetch func(context.Context) (any, error)) (any, error) {
 	epoch := c.epoch.Load()
-	ch := c.fills.DoChan(flightKey(key, epoch), func() (any, error) {
-		// A fill that finished between this caller's look at the store and
-		// this flight left a fresh entry: use it rather than fetch again.
-		if e, ok := c.lookup(ctx, key); ok && c.fresh(e) {
-			if e.NotFound {
-				return nil, eventapi.ErrNotFound
-			}
-			return e.Value, nil
-		}
-		fctx, cancel := detach.From(c.root, ctx)
-		defer cancel()
-		if l, ok := c.store.(Leaser); ok {
-			release, mine := l.Lease(fctx, key, c.cfg.FillLease)
-			var e Entry
-			if mine {
-				defer release()
-				// Another replica may have finished its fill just before.
-				e, ok = c.lookup(fctx, key)
-				ok = ok && c.fresh(e)
-			} else {
-				e, ok = c.awaitFleetFill(fctx, key)
-			}
-			if ok {
-				if e.NotFound {
-					return nil, eventapi.ErrNotFound
-				}
-				return e.Value, nil
-			}
-		}
-		v, err := fetch(fctx)
-		switch {
-		case err == nil:
-			c.storeIf(fctx, epoch, key, Entry{Value: v, Fetched: c.cfg.Now()})
-		case errors.Is(err, eventapi.ErrNotFound):
-			c.storeIf(fctx, epoch, key, Entry{NotFound: true, Fetched: c.cfg.Now()})
-		}
-		return v, err
-	})
+	fk := flightKey(key, epoch)
+	call, lead := c.fills.Join(fk)
+	if lead {
+		go func() {
+			fctx, cancel := detach.From(c.root, ctx)
+			defer cancel()
+			v, err := c.fillOne(fctx, epoch, key, fetch)
+			c.fills.Land(fk, call, v, err)
+		}()
+	}
 	select {
-	case r := <-ch:
-		return r.Val, r.Err
+	case <-call.Done():
+		return call.Result()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// fillOne is one fill of key: the store first (a fill that finished
+// between the caller's look and this one left its answer there), the
+// fleet's fill lease when the store has one, then fetch, whose answer it
+// stores if no write came since epoch.
+func (c *Cache) fillOne(ctx context.Context, epoch uint64, key string, fetch func(context.Context) (any, error)) (any, error) {
+	if e, ok := c.lookup(ctx, key); ok && c.fresh(e) {
+		return entryValue(e)
+	}
+	if l, ok := c.store.(Leaser); ok {
+		release, mine := l.Lease(ctx, key, c.cfg.FillLease)
+		var e Entry
+		if mine {
+			defer release()
+			// Another replica may have finished its fill just before.
+			e, ok = c.lookup(ctx, key)
+			ok = ok && c.fresh(e)
+		} else {
+			e, ok = c.awaitFleetFill(ctx, key)
+		}
+		if ok {
+			return entryValue(e)
+		}
+	}
+	v, err := fetch(ctx)
+	switch {
+	case err == nil:
+		c.storeIf(ctx, epoch, key, Entry{Value: v, Fetched: c.cfg.Now()})
+	case errors.Is(err, eventapi.ErrNotFound):
+		c.storeIf(ctx, epoch, key, Entry{NotFound: true, Fetched: c.cfg.Now()})
+	}
+	return v, err
 }
 
 // awaitFleetFill waits, while another replica holds the fill lease of key,
