@@ -19,6 +19,7 @@ func (l *Limiter) Acquire(ctx context.Context) (Permit, error) {
 type Ticket struct {
 	l      *Limiter
 	w      *waiter // nil: the slot was free when the ticket was taken
+	p      Permit  // the slot, once Wait has returned it
 	taken  bool    // Wait returned the slot
 	cancel bool
 }
@@ -49,8 +50,12 @@ func (l *Limiter) Reserve(ts []Ticket) {
 
 // Wait returns the ticket's slot once it is granted, or ctx's error if ctx
 // ends first; the ticket keeps its place then, for a later Wait or Cancel.
-// The call's latency is counted from Wait's return.
+// The call's latency is counted from Wait's first return; later Waits
+// return the same slot at once.
 func (t *Ticket) Wait(ctx context.Context) (Permit, error) {
+	if t.taken {
+		return t.p, nil
+	}
 	if t.w != nil {
 		select {
 		case <-t.w.ready:
@@ -61,10 +66,10 @@ func (t *Ticket) Wait(ctx context.Context) (Permit, error) {
 	l := t.l
 	l.mu.Lock()
 	l.startWindowLocked()
-	p := Permit{l: l, start: l.cfg.Now(), inFlight: l.inFlight}
+	t.p = Permit{l: l, start: l.cfg.Now(), inFlight: l.inFlight}
 	l.mu.Unlock()
 	t.taken = true
-	return p, nil
+	return t.p, nil
 }
 
 // Cancel gives up the ticket: its place in the queue, or its slot if it

@@ -88,6 +88,9 @@ func TestTicketWaitAndCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if again, err := free[0].Wait(context.Background()); err != nil || again != q {
+		t.Fatalf("a second wait: %+v, %v; want the same slot", again, err)
+	}
 	free[0].Cancel() // after Wait returned the slot: the permit owns it
 	if s := l.Snapshot(); s.InFlight != 1 {
 		t.Fatalf("cancel after a successful wait released the slot: %+v", s)

@@ -138,18 +138,20 @@ func (c *Client) getAll(ctx context.Context, route string, paths []string, decod
 					tickets[n+k].Cancel()
 					continue
 				}
-				go c.fly(ctx, fs[j], route, paths[j], suffix, retries, &tickets[n+k], func(body []byte) (any, error) { return decode(j, body) })
+				go c.fly(ctx, fs[j], route, paths[j], suffix, retries, &tickets[n+k], decode, j)
 			}
 			break
 		}
-		go c.fly(ctx, fs[i], route, paths[i], suffix, retries, &tickets[n], func(body []byte) (any, error) { return decode(i, body) })
+		go c.fly(ctx, fs[i], route, paths[i], suffix, retries, &tickets[n], decode, i)
 	}
 	return c.await(ctx, route, fs, led)
 }
 
 // fly makes the call f stands for, with ticket's slot, and lands it with
-// what decode makes of the answer.
-func (c *Client) fly(ctx context.Context, f *flight.Call, route, path, suffix string, retries int, ticket *adaptivelimit.Ticket, decode func([]byte) (any, error)) {
+// what decode makes of the answer (for path i).
+func (c *Client) fly(ctx context.Context, f *flight.Call, route, path, suffix string, retries int, ticket *adaptivelimit.Ticket,
+	decode func(int, []byte) (any, error), i int,
+) {
 	fctx, cancel := detach.From(c.root, ctx)
 	defer cancel()
 	var val any
@@ -160,7 +162,7 @@ func (c *Client) fly(ctx context.Context, f *flight.Call, route, path, suffix st
 	} else {
 		var body []byte
 		if body, err = c.getWithRetry(fctx, route, path, retries, &permit); err == nil {
-			val, err = decode(body)
+			val, err = decode(i, body)
 		}
 	}
 	c.flights.Land(path+suffix, f, val, err)
