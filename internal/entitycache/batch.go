@@ -10,31 +10,15 @@ import (
 	"github.com/eventms/gateway/internal/flight"
 )
 
-// batchUpstream is an Upstream that looks up many ids in one call
-// (eventapi.Client): ids waiting for room under its concurrency limit then
-// cost no goroutine each.
-type batchUpstream interface {
-	UsersByID(ctx context.Context, ids []string) ([]*eventapi.User, []error)
-	EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event, []error)
-}
-
 // UsersByID answers each id as User does, in ids' order, each with its own
 // error; see byID.
 func (c *Cache) UsersByID(ctx context.Context, ids []string) ([]*eventapi.User, []error) {
-	var many func(context.Context, []string) ([]*eventapi.User, []error)
-	if b, ok := c.up.(batchUpstream); ok {
-		many = b.UsersByID
-	}
-	return byID(c, ctx, "user", ids, keyUser, c.User, c.up.User, many)
+	return byID(c, ctx, "user", ids, keyUser, c.User, c.up.User, c.up.UsersByID)
 }
 
 // EventsByID is UsersByID for events.
 func (c *Cache) EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event, []error) {
-	var many func(context.Context, []string) ([]*eventapi.Event, []error)
-	if b, ok := c.up.(batchUpstream); ok {
-		many = b.EventsByID
-	}
-	return byID(c, ctx, "event", ids, keyEvent, c.Event, c.up.Event, many)
+	return byID(c, ctx, "event", ids, keyEvent, c.Event, c.up.Event, c.up.EventsByID)
 }
 
 // byID answers what it can from the store and asks many, the upstream's
@@ -42,7 +26,7 @@ func (c *Cache) EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event
 // past their freshness, whose stale-if-error answer get decides, and every
 // miss when the fleet shares fills by lease) go through one, the cache's
 // own single lookup, each in its own goroutine. fetch is the upstream's
-// single lookup, for background refreshes; many may be nil.
+// single lookup, for background refreshes.
 func byID[T any](c *Cache, ctx context.Context, kind string, ids []string, key func(string) string,
 	one, fetch func(context.Context, string) (*T, error), many func(context.Context, []string) ([]*T, []error),
 ) ([]*T, []error) {
@@ -56,7 +40,7 @@ func byID[T any](c *Cache, ctx context.Context, kind string, ids []string, key f
 		switch {
 		case served:
 			out[i], errs[i] = as[T](v), err
-		case ok || leased || many == nil:
+		case ok || leased:
 			slow = append(slow, i)
 		default:
 			missed = append(missed, i)

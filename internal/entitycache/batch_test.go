@@ -35,10 +35,6 @@ func (b *batchFake) EventsByID(ctx context.Context, ids []string) ([]*eventapi.E
 	return es, errs
 }
 
-func (b *batchFake) UsersByID(context.Context, []string) ([]*eventapi.User, []error) {
-	panic("not asked")
-}
-
 func (b *batchFake) seen() []string {
 	b.bmu.Lock()
 	defer b.bmu.Unlock()
@@ -131,10 +127,6 @@ func (b *ctxBatchFake) EventsByID(ctx context.Context, ids []string) ([]*eventap
 		}
 	}
 	return es, errs
-}
-
-func (b *ctxBatchFake) UsersByID(context.Context, []string) ([]*eventapi.User, []error) {
-	panic("not asked")
 }
 
 // A request that joined another's fill still gets the answer when the

@@ -36,6 +36,11 @@ type Upstream interface {
 	Events(ctx context.Context) ([]eventapi.Event, error)
 	Event(ctx context.Context, id string) (*eventapi.Event, error)
 	AddEvent(ctx context.Context, e eventapi.Event) error
+	// UsersByID and EventsByID look up many ids in one call, each result
+	// with its own error (eventapi.Client: ids waiting for room under its
+	// concurrency limit cost no goroutine each).
+	UsersByID(ctx context.Context, ids []string) ([]*eventapi.User, []error)
+	EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event, []error)
 }
 
 // Hooks observe the cache (metrics). Nil funcs are skipped. kind is

@@ -88,6 +88,22 @@ func (f *fakeUpstream) Event(_ context.Context, id string) (*eventapi.Event, err
 	return &eventapi.Event{ID: id, Name: "n"}, nil
 }
 
+func (f *fakeUpstream) UsersByID(ctx context.Context, ids []string) ([]*eventapi.User, []error) {
+	us, errs := make([]*eventapi.User, len(ids)), make([]error, len(ids))
+	for i, id := range ids {
+		us[i], errs[i] = f.User(ctx, id)
+	}
+	return us, errs
+}
+
+func (f *fakeUpstream) EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event, []error) {
+	es, errs := make([]*eventapi.Event, len(ids)), make([]error, len(ids))
+	for i, id := range ids {
+		es[i], errs[i] = f.Event(ctx, id)
+	}
+	return es, errs
+}
+
 func (f *fakeUpstream) Events(context.Context) ([]eventapi.Event, error) {
 	if err := f.enter("events"); err != nil {
 		return nil, err

@@ -38,8 +38,20 @@ func (f *fakeAPI) User(_ context.Context, id string) (*eventapi.User, error) {
 	return nil, eventapi.ErrNotFound
 }
 
-func (f *fakeAPI) Event(context.Context, string) (*eventapi.Event, error) {
-	return nil, eventapi.ErrNotFound
+func (f *fakeAPI) UsersByID(ctx context.Context, ids []string) ([]*eventapi.User, []error) {
+	us, errs := make([]*eventapi.User, len(ids)), make([]error, len(ids))
+	for i, id := range ids {
+		us[i], errs[i] = f.User(ctx, id)
+	}
+	return us, errs
+}
+
+func (f *fakeAPI) EventsByID(_ context.Context, ids []string) ([]*eventapi.Event, []error) {
+	errs := make([]error, len(ids))
+	for i := range errs {
+		errs[i] = eventapi.ErrNotFound
+	}
+	return make([]*eventapi.Event, len(ids)), errs
 }
 
 func (f *fakeAPI) Users(context.Context) ([]eventapi.User, error)   { return nil, nil }

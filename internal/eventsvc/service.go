@@ -22,6 +22,7 @@ var ErrUserNotFound = errors.New("user not found")
 // Upstream is what the service needs of the Event API client.
 type Upstream interface {
 	loader.Source
+	User(ctx context.Context, id string) (*eventapi.User, error)
 	Users(ctx context.Context) ([]eventapi.User, error)
 	Events(ctx context.Context) ([]eventapi.Event, error)
 	AddEvent(ctx context.Context, e eventapi.Event) error

@@ -2,15 +2,14 @@
 // lookups of events and users by id.
 //
 // The upstream has no batch route, so a batch is fetched as concurrent single
-// lookups; the process-wide bound on in-flight calls lives in the upstream
-// client. What the loaders add is one fetch per distinct id per request, and
+// lookups by the Source (the upstream client, which also holds the
+// process-wide bound on calls in flight). What the loaders add is one fetch per distinct id per request, and
 // a cache that list queries prime so that follow-up lookups cost nothing.
 package loader
 
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -20,17 +19,11 @@ import (
 	"github.com/eventms/gateway/internal/tracing"
 )
 
-// Source fetches single objects by id; eventapi.Client is one.
+// Source looks up many ids in one call, each result with its own error
+// (eventapi.ErrNotFound for an unknown id). eventapi.Client is one: the ids
+// waiting for room under the upstream's concurrency limit cost no goroutine
+// each; the entity cache in front of it is another.
 type Source interface {
-	Event(ctx context.Context, id string) (*eventapi.Event, error)
-	User(ctx context.Context, id string) (*eventapi.User, error)
-}
-
-// BatchSource is a Source that looks up many ids in one call, each result
-// with its own error (eventapi.ErrNotFound for an unknown id). eventapi.Client
-// is one: the ids waiting for room under the upstream's concurrency limit
-// then cost no goroutine each.
-type BatchSource interface {
 	EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event, []error)
 	UsersByID(ctx context.Context, ids []string) ([]*eventapi.User, []error)
 }
@@ -62,37 +55,17 @@ const inputCapacity = 32
 
 // New returns fresh loaders over src.
 func New(src Source, opt Options) *Loaders {
-	events, users := each(src.Event), each(src.User)
-	if b, ok := src.(BatchSource); ok {
-		events, users = b.EventsByID, b.UsersByID
-	}
 	return &Loaders{
-		Events: dataloader.NewBatchedLoader(batch(events, "event", opt.BatchSize),
+		Events: dataloader.NewBatchedLoader(batch(src.EventsByID, "event", opt.BatchSize),
 			dataloader.WithWait[string, *eventapi.Event](opt.Wait), dataloader.WithInputCapacity[string, *eventapi.Event](inputCapacity)),
-		Users: dataloader.NewBatchedLoader(batch(users, "user", opt.BatchSize),
+		Users: dataloader.NewBatchedLoader(batch(src.UsersByID, "user", opt.BatchSize),
 			dataloader.WithWait[string, *eventapi.User](opt.Wait), dataloader.WithInputCapacity[string, *eventapi.User](inputCapacity)),
-	}
-}
-
-// fetchAll looks up distinct ids, each result with its own error.
-type fetchAll[V any] func(ctx context.Context, ids []string) ([]*V, []error)
-
-// each makes a fetchAll of a Source's single lookup: one goroutine per id.
-func each[V any](fetch func(context.Context, string) (*V, error)) fetchAll[V] {
-	return func(ctx context.Context, ids []string) ([]*V, []error) {
-		vs, errs := make([]*V, len(ids)), make([]error, len(ids))
-		var wg sync.WaitGroup
-		for i, id := range ids {
-			wg.Go(func() { vs[i], errs[i] = fetch(ctx, id) })
-		}
-		wg.Wait()
-		return vs, errs
 	}
 }
 
 // batch fetches a batch's distinct keys and returns the results in key
 // order, each with its own error. Not found is a nil value, no error.
-func batch[V any](fetch fetchAll[V], name string, observe func(string, int)) dataloader.BatchFunc[string, *V] {
+func batch[V any](fetch func(ctx context.Context, ids []string) ([]*V, []error), name string, observe func(string, int)) dataloader.BatchFunc[string, *V] {
 	return func(ctx context.Context, keys []string) []*dataloader.Result[*V] {
 		if observe != nil {
 			observe(name, len(keys))
