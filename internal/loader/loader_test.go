@@ -34,7 +34,6 @@ func (f *fakeSource) Event(_ context.Context, id string) (*eventapi.Event, error
 	return &eventapi.Event{ID: id}, nil
 }
 
-
 // EventsByID records the batch and answers each id as Event does.
 func (f *fakeSource) EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event, []error) {
 	f.mu.Lock()
