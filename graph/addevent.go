@@ -2,8 +2,8 @@ package graph
 
 import (
 	"github.com/eventms/gateway/graph/model"
-	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
 
 // addEventResult renders the service's answer as a member of the

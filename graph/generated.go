@@ -14,7 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/eventms/gateway/graph/model"
-	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -863,7 +863,7 @@ func (ec *executionContext) _AddEventSuccess_event(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *eventapi.Event) graphql.Marshaler {
-			return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEvent(ctx, selections, v)
+			return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -987,7 +987,7 @@ func (ec *executionContext) _Event_user(ctx context.Context, field graphql.Colle
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *eventapi.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1109,7 +1109,7 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*eventapi.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐUserᚄ(ctx, selections, v)
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐUserᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1142,7 +1142,7 @@ func (ec *executionContext) _Query_user(ctx context.Context, field graphql.Colle
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *eventapi.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1185,7 +1185,7 @@ func (ec *executionContext) _Query_events(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*eventapi.Event) graphql.Marshaler {
-			return ec.marshalNEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEventᚄ(ctx, selections, v)
+			return ec.marshalNEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEventᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1218,7 +1218,7 @@ func (ec *executionContext) _Query_event(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *eventapi.Event) graphql.Marshaler {
-			return ec.marshalOEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEvent(ctx, selections, v)
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEvent(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1407,7 +1407,7 @@ func (ec *executionContext) _Subscription_eventAdded(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *eventapi.Event) graphql.Marshaler {
-			return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEvent(ctx, selections, v)
+			return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1519,7 +1519,7 @@ func (ec *executionContext) _User_events(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*eventapi.Event) graphql.Marshaler {
-			return ec.marshalOEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEventᚄ(ctx, selections, v)
+			return ec.marshalOEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEventᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3462,11 +3462,11 @@ func (ec *executionContext) marshalNCircuitState2githubᚗcomᚋeventmsᚋgatewa
 	return v
 }
 
-func (ec *executionContext) marshalNEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*eventapi.Event) graphql.Marshaler {
+func (ec *executionContext) marshalNEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*eventapi.Event) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEvent(ctx, sel, v[i])
+		return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEvent(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3478,7 +3478,7 @@ func (ec *executionContext) marshalNEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgateway
 	return ret
 }
 
-func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEvent(ctx context.Context, sel ast.SelectionSet, v *eventapi.Event) graphql.Marshaler {
+func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEvent(ctx context.Context, sel ast.SelectionSet, v *eventapi.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Event!")
 		return graphql.Null
@@ -3528,11 +3528,11 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
-func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*eventapi.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*eventapi.User) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNUser2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐUser(ctx, sel, v[i])
+		return ec.marshalNUser2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐUser(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3544,7 +3544,7 @@ func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋeventmsᚋgateway�
 	return ret
 }
 
-func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐUser(ctx context.Context, sel ast.SelectionSet, v *eventapi.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐUser(ctx context.Context, sel ast.SelectionSet, v *eventapi.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
@@ -3740,14 +3740,14 @@ func (ec *executionContext) marshalOCacheControlScope2ᚖgithubᚗcomᚋeventms�
 	return v
 }
 
-func (ec *executionContext) marshalOEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*eventapi.Event) graphql.Marshaler {
+func (ec *executionContext) marshalOEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*eventapi.Event) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEvent(ctx, sel, v[i])
+		return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEvent(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3759,7 +3759,7 @@ func (ec *executionContext) marshalOEvent2ᚕᚖgithubᚗcomᚋeventmsᚋgateway
 	return ret
 }
 
-func (ec *executionContext) marshalOEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐEvent(ctx context.Context, sel ast.SelectionSet, v *eventapi.Event) graphql.Marshaler {
+func (ec *executionContext) marshalOEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEvent(ctx context.Context, sel ast.SelectionSet, v *eventapi.Event) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -3844,7 +3844,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋeventapiᚐUser(ctx context.Context, sel ast.SelectionSet, v *eventapi.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐUser(ctx context.Context, sel ast.SelectionSet, v *eventapi.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

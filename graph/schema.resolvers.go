@@ -9,8 +9,8 @@ import (
 	"context"
 
 	"github.com/eventms/gateway/graph/model"
-	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
 
 // User is the resolver for the user field.

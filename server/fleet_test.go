@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/redistest"
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 // replica is one gateway process of a fleet.
@@ -166,7 +167,7 @@ func TestFleetSharesStateThroughRedis(t *testing.T) {
 		sim.ResetData()
 		before := sim.Count(eventsim.RouteAddEvent)
 		for i, r := range fleet {
-			waitUntil(t, "keyed writes to work again", func() bool {
+			testwait.Until(t, "keyed writes to work again", func() bool {
 				status, _, err := r.addEvent(fmt.Sprint("probe-after-restart-", i), "3")
 				return err == nil && status == 200
 			})

@@ -16,11 +16,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventsim"
-	"github.com/eventms/gateway/internal/logging"
-	"github.com/eventms/gateway/internal/tracing"
-	"github.com/eventms/gateway/server/gateway"
+	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/platform/logging"
+	"github.com/eventms/gateway/internal/platform/tracing"
 )
 
 // settings are the gateway's configuration and, used only when it embeds
@@ -84,18 +83,18 @@ func run(ctx context.Context, cfg settings, log *slog.Logger, listening func(add
 			"failure_cycle", cfg.sim.FailureCycle, "extra_users", cfg.sim.Users, "events_per_user", cfg.sim.EventsPerUser)
 	}
 
-	gw, err := gateway.New(cfg.Config, baseURL, log)
+	a, err := newApp(cfg.Config, baseURL, log, time.Now)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
+	defer a.close()
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
 	}
 	srv := &http.Server{
-		Handler:           gw.Handler,
+		Handler:           a.handler,
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTP.ReadTimeout,
 		WriteTimeout:      cfg.HTTP.WriteTimeout,
@@ -115,12 +114,12 @@ func run(ctx context.Context, cfg settings, log *slog.Logger, listening func(add
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	gw.Health.Drain()
+	a.health.Drain()
 	log.Info("shutting down: draining", "drain_delay", cfg.HTTP.ShutdownDrainDelay.String(), "timeout", cfg.HTTP.ShutdownTimeout.String())
 	time.Sleep(cfg.HTTP.ShutdownDrainDelay)
 	// Subscriptions and WebSockets are not requests Shutdown waits for:
 	// end them now, "going away", so clients reconnect elsewhere.
-	gw.EndStreams()
+	a.endStreams()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -18,12 +18,11 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/eventms/gateway/internal/config"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/testwait"
 )
 
@@ -126,19 +125,6 @@ func startHeldUpstream(t *testing.T) *heldUpstream {
 	return u
 }
 
-// waitUntil polls cond until it holds: an event wait on state this test
-// cannot be told about, bounded only to turn a hang into a failure.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // slowQuery asks for an event, which the simulator answers after its delay.
 func slowQuery(addr string) (int, string, error) {
 	resp, err := http.Post("http://"+addr+"/graphql", "application/json",
@@ -179,7 +165,7 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 	// Past the drain delay the listener closes; the query, still held
 	// upstream, is now the in-flight request the shutdown must wait for.
-	waitUntil(t, "the gateway to stop accepting connections", func() bool {
+	testwait.Until(t, "the gateway to stop accepting connections", func() bool {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			return true
@@ -220,7 +206,7 @@ func TestSIGTERMExitsZeroAfterDraining(t *testing.T) {
 	inflight := make(chan int, 1)
 	go func() { s, _, _ := slowQuery(addr); inflight <- s }()
 	// The child's simulator counts the lookup as it arrives, before its delay.
-	waitUntil(t, "the query to reach the child's simulator", func() bool {
+	testwait.Until(t, "the query to reach the child's simulator", func() bool {
 		return simCalls(t, simURL, eventsim.RouteGetEventByID) > 0
 	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
 
 // Every expected outcome of addEvent. Upstream failures other than

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/eventms/gateway/internal/envvar"
+	"github.com/eventms/gateway/internal/platform/envvar"
 )
 
 // MaxGeneratedEvents bounds SIM_USERS × SIM_EVENTS_PER_USER, so that a

@@ -3,6 +3,7 @@ package eventsim
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 func getStats(t *testing.T, base string) Stats {
@@ -54,13 +57,7 @@ func addEvent(t *testing.T, base, id string) int {
 // waitInFlight polls /__stats until n requests are in flight.
 func waitInFlight(t *testing.T, base string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for getStats(t, base).InFlight != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("in flight never reached %d: %+v", n, getStats(t, base))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, fmt.Sprintf("%d requests in flight", n), func() bool { return getStats(t, base).InFlight == n })
 }
 
 func TestStatsCountRealCalls(t *testing.T) {

@@ -14,9 +14,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/eventms/gateway/internal/breaker"
-	"github.com/eventms/gateway/internal/eventapi"
-	"github.com/eventms/gateway/internal/idempotency"
+	"github.com/eventms/gateway/internal/state/idempotency"
+	"github.com/eventms/gateway/internal/upstream/breaker"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
 
 // Input limits, in characters.

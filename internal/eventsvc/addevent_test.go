@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventms/gateway/internal/breaker"
-	"github.com/eventms/gateway/internal/eventapi"
-	"github.com/eventms/gateway/internal/idempotency"
+	"github.com/eventms/gateway/internal/state/idempotency"
+	"github.com/eventms/gateway/internal/upstream/breaker"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
 
 // fakeAPI is an Upstream whose addEvent answers are scripted.

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/eventms/gateway/internal/breaker"
-	"github.com/eventms/gateway/internal/eventapi"
+	"github.com/eventms/gateway/internal/upstream/breaker"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
 
 // Class is a kind of failure a caller can act on. Both front doors render a

@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/eventms/gateway/internal/breaker"
-	"github.com/eventms/gateway/internal/eventapi"
-	"github.com/eventms/gateway/internal/eventfeed"
-	"github.com/eventms/gateway/internal/idempotency"
-	"github.com/eventms/gateway/internal/loader"
+	"github.com/eventms/gateway/internal/eventsvc/loader"
+	"github.com/eventms/gateway/internal/state/eventfeed"
+	"github.com/eventms/gateway/internal/state/idempotency"
+	"github.com/eventms/gateway/internal/upstream/breaker"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
 
 // ErrUserNotFound is returned when a user id is unknown upstream.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"github.com/eventms/gateway/internal/eventapi"
-	"github.com/eventms/gateway/internal/eventfeed"
+	"github.com/eventms/gateway/internal/state/eventfeed"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
 
 // ErrNoSubscriptions is returned when the service has no feed.

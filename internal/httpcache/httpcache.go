@@ -90,34 +90,60 @@ func (p *Policy) CacheControl() string {
 	return scope + ", max-age=" + strconv.Itoa(int(p.maxAge/time.Second))
 }
 
-// Handler applies a policy to next's answers. GET and HEAD answers are held
-// until next returns (streams, text/event-stream and multipart, pass
-// through with no-store), so that the policy is complete and the ETag is of
-// the whole body. Every other method's answer gets Cache-Control: no-store.
-func Handler(next http.Handler) http.Handler {
+// Freshness is what an answer was built from, as a cache below reports it:
+// whether any of it came from a cache (Used), whether any of that was past
+// its fresh age (Stale), the oldest part's age, and how long the whole
+// stays fresh.
+type Freshness struct {
+	Used, Stale   bool
+	Age, FreshFor time.Duration
+}
+
+// Tracker gives a request what records the answer's Freshness: it returns
+// ctx carrying the recorder and a func that reads it once the answer is
+// built. The entity cache's report is one.
+type Tracker func(ctx context.Context) (context.Context, func() Freshness)
+
+// Handler applies a policy to next's answers, and marks answers built from
+// stale data (with track set): Age, the oldest part's, and Warning 110
+// ("Response is Stale"). GET and HEAD answers are held until next returns
+// (streams, text/event-stream and multipart, pass through with no-store),
+// so that the policy is complete and the ETag is of the whole body; the
+// policy is limited to the data's remaining freshness. Every other
+// method's answer passes through with Cache-Control: no-store, its stale
+// marks set when its status is written (the reads are done by then).
+func Handler(next http.Handler, track Tracker) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" { // a WebSocket: not an answer to keep
 			next.ServeHTTP(w, r)
 			return
 		}
+		ctx := r.Context()
+		freshness := func() Freshness { return Freshness{} }
+		if track != nil {
+			ctx, freshness = track(ctx)
+		}
+		hw := &holdWriter{ResponseWriter: w, freshness: freshness}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Cache-Control", "no-store")
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(hw, r.WithContext(ctx))
 			return
 		}
 		p := &Policy{}
-		hw := &holdWriter{ResponseWriter: w}
-		next.ServeHTTP(hw, r.WithContext(WithPolicy(r.Context(), p)))
+		hw.hold = true
+		next.ServeHTTP(hw, r.WithContext(WithPolicy(ctx, p)))
 		hw.finish(r, p)
 	})
 }
 
-// holdWriter holds a GET answer's status and body until it is complete.
+// holdWriter holds a GET answer's status and body until it is complete,
+// and passes other answers (and streams) through, marked if stale.
 type holdWriter struct {
 	http.ResponseWriter
+	freshness func() Freshness
+	hold      bool // a GET or HEAD answer, until it turns out a stream
 	status    int
 	body      bytes.Buffer
-	streaming bool
 }
 
 func (h *holdWriter) WriteHeader(status int) {
@@ -126,9 +152,12 @@ func (h *holdWriter) WriteHeader(status int) {
 	}
 	h.status = status
 	ct := h.Header().Get("Content-Type")
-	if strings.HasPrefix(ct, "text/event-stream") || strings.HasPrefix(ct, "multipart/") {
-		h.streaming = true
+	if h.hold && (strings.HasPrefix(ct, "text/event-stream") || strings.HasPrefix(ct, "multipart/")) {
+		h.hold = false
 		h.Header().Set("Cache-Control", "no-store")
+	}
+	if !h.hold {
+		h.markStale(status, h.freshness())
 		h.ResponseWriter.WriteHeader(status)
 	}
 }
@@ -137,15 +166,18 @@ func (h *holdWriter) Write(b []byte) (int, error) {
 	if h.status == 0 {
 		h.WriteHeader(http.StatusOK)
 	}
-	if h.streaming {
+	if !h.hold {
 		return h.ResponseWriter.Write(b)
 	}
 	return h.body.Write(b)
 }
 
-// Flush passes through for streams; a held answer is written at the end.
+// Flush passes through for answers not held; a held answer is written at the end.
 func (h *holdWriter) Flush() {
-	if f, ok := h.ResponseWriter.(http.Flusher); ok && h.streaming {
+	if f, ok := h.ResponseWriter.(http.Flusher); ok && !h.hold {
+		if h.status == 0 {
+			h.WriteHeader(http.StatusOK)
+		}
 		f.Flush()
 	}
 }
@@ -153,19 +185,33 @@ func (h *holdWriter) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (h *holdWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
+// markStale says on a successful answer built from stale data how old it is.
+func (h *holdWriter) markStale(status int, f Freshness) {
+	if f.Stale && status == http.StatusOK {
+		h.Header().Set("Age", strconv.Itoa(int(f.Age/time.Second)))
+		h.Header().Set("Warning", `110 - "Response is Stale"`)
+	}
+}
+
 func (h *holdWriter) finish(r *http.Request, p *Policy) {
-	if h.streaming {
+	if !h.hold {
 		return
 	}
 	if h.status == 0 {
 		h.status = http.StatusOK
 	}
 	hdr := h.Header()
+	f := h.freshness()
+	h.markStale(h.status, f)
 	if h.status != http.StatusOK {
 		hdr.Set("Cache-Control", "no-store")
 		h.ResponseWriter.WriteHeader(h.status)
 		_, _ = h.ResponseWriter.Write(h.body.Bytes())
 		return
+	}
+	// What the answer was built from bounds how long it may be reused.
+	if f.Used {
+		p.Limit(f.FreshFor, false)
 	}
 	// The media type is part of the representation: one body answered as
 	// application/json and as application/graphql-response+json (Vary:

@@ -31,7 +31,7 @@ func TestCacheControlFromThePolicy(t *testing.T) {
 				tt.policy(PolicyFrom(r.Context()))
 				w.WriteHeader(tt.status)
 				_, _ = io.WriteString(w, "body")
-			}))
+			}), nil)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(tt.method, "/x", nil))
 			if got := rec.Header().Get("Cache-Control"); got != tt.want || rec.Code != tt.status || rec.Body.String() != "body" {
@@ -47,7 +47,7 @@ func TestETagAndNotModified(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		PolicyFrom(r.Context()).Limit(5*time.Second, false)
 		_, _ = io.WriteString(w, body)
-	}))
+	}), nil)
 	get := func(inm string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("GET", "/x", nil)
 		if inm != "" {
@@ -80,7 +80,7 @@ func TestStreamsPassThrough(t *testing.T) {
 		w.WriteHeader(200)
 		_, _ = io.WriteString(w, "data: 1\n\n")
 		w.(http.Flusher).Flush()
-	}))
+	}), nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
 	if rec.Header().Get("ETag") != "" || rec.Header().Get("Cache-Control") != "no-store" || !rec.Flushed {

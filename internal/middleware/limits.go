@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -44,11 +43,26 @@ func Limits(maxBody int64, maxQuery int, next http.Handler) http.Handler {
 			httpjson.Error(w, http.StatusBadRequest, "Bad request", "body: could not be read: "+err.Error())
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &Body{Reader: bytes.NewReader(body), b: body}
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
 }
+
+// Body is a request body Limits has read whole. A handler that needs the
+// bytes takes them with Bytes instead of copying them again; one that reads
+// it as a stream reads it as any body.
+type Body struct {
+	*bytes.Reader
+	b []byte
+}
+
+// Bytes returns the whole body, whatever has been read of it. The caller
+// must not modify it.
+func (b *Body) Bytes() []byte { return b.b }
+
+// Close implements io.Closer.
+func (*Body) Close() error { return nil }
 
 func tooLarge(w http.ResponseWriter, limit int64) {
 	w.Header().Set("Connection", "close")
@@ -90,51 +104,4 @@ func Deadline(d time.Duration, next http.Handler) http.Handler {
 func IsStream(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
 		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
-}
-
-// simpleContentTypes are those a browser sends cross-site without a
-// preflight: a request with one of them (or none) may be a forged form post.
-var simpleContentTypes = map[string]bool{
-	"":                                  true,
-	"text/plain":                        true,
-	"application/x-www-form-urlencoded": true,
-	"multipart/form-data":               true,
-}
-
-func mediaType(r *http.Request) string {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return ""
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return "invalid"
-	}
-	return mt
-}
-
-// CSRFMessage is the error a blocked GraphQL request gets (Apollo Server's wording).
-const CSRFMessage = "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). " +
-	"Please either specify a 'content-type' header (with a type that is not one of " +
-	"application/x-www-form-urlencoded, multipart/form-data, text/plain) or provide a non-empty value " +
-	"for one of the following headers: x-apollo-operation-name, apollo-require-preflight"
-
-// GraphQLCSRF blocks requests a browser could send cross-site without a
-// preflight, as Apollo Server's csrfPrevention does: the request must carry
-// a non-simple Content-Type, or an X-Apollo-Operation-Name or
-// Apollo-Require-Preflight header. OPTIONS (the preflight itself) passes.
-func GraphQLCSRF(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A WebSocket upgrade is checked by its Origin instead (the
-		// transport refuses origins outside the CORS allow-list).
-		if r.Method == http.MethodOptions || !simpleContentTypes[mediaType(r)] ||
-			strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
-			r.Header.Get("X-Apollo-Operation-Name") != "" || r.Header.Get("Apollo-Require-Preflight") != "" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		httpjson.Write(w, http.StatusBadRequest, map[string]any{"errors": []map[string]any{{
-			"message": CSRFMessage, "extensions": map[string]string{"code": "BAD_REQUEST"},
-		}}})
-	})
 }

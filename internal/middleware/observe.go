@@ -18,7 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventms/gateway/internal/httpjson"
-	"github.com/eventms/gateway/internal/logging"
+	"github.com/eventms/gateway/internal/platform/logging"
 )
 
 // Info is what inner layers tell the access log about a request.

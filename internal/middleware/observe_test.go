@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventms/gateway/internal/logging"
+	"github.com/eventms/gateway/internal/platform/logging"
 )
 
 func TestPanicIsRecoveredInto500AndLogged(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/eventms/gateway/internal/eventapi"
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/httpjson"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
 
 // addEventBody is the original POST /addEvent body. Pointers tell a missing

@@ -18,10 +18,16 @@ const Limit = 10 * time.Second
 // the test cannot hook (a waiter parked on a lock, a subscriber registered).
 func For(t testing.TB, cond func() bool) {
 	t.Helper()
+	Until(t, "condition", cond)
+}
+
+// Until is For with what names the awaited state in the failure.
+func Until(t testing.TB, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(Limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", Limit)
+			t.Fatalf("timed out after %s waiting for %s", Limit, what)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -1,0 +1,234 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	gqltransport "github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/eventms/gateway/graph/apq"
+	"github.com/eventms/gateway/graph/cachecontrol"
+	"github.com/eventms/gateway/graph/limits"
+	"github.com/eventms/gateway/graph/tracing"
+	"github.com/eventms/gateway/graph/transport"
+	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/middleware"
+	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/platform/logging"
+	"github.com/eventms/gateway/internal/platform/metrics"
+	"github.com/eventms/gateway/internal/state/entitycache"
+	"github.com/eventms/gateway/internal/state/fleet"
+)
+
+// Settings configure the GraphQL front door.
+type Settings struct {
+	GraphQL  config.GraphQL
+	Realtime config.Realtime
+	// AllowedOrigins may open WebSockets (the CORS allow-list; "*": any).
+	AllowedOrigins []string
+	// CSRFPrevention blocks requests a browser could send cross-site
+	// without a preflight.
+	CSRFPrevention bool
+}
+
+// Deps are what the door stands on; the composition root builds them.
+type Deps struct {
+	Service *eventsvc.Service
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
+	// Fleet shares APQ documents between replicas; nil keeps them in this
+	// process.
+	Fleet *fleet.Conn
+}
+
+// Handler is the GraphQL front door: /graphql over GET, POST, multipart,
+// SSE and WebSocket. Close it at shutdown to end its streams.
+type Handler struct {
+	http.Handler
+	streams *transport.Streams
+}
+
+// persistedTTL is how long the fleet keeps an APQ document.
+const persistedTTL = 24 * time.Hour
+
+// NewHandler builds the door from gqlgen's executor and its own transports
+// and extensions, hardened as cfg says: CSRF first (Apollo's order), then
+// the transports, which refuse requests that are not well-formed GraphQL
+// requests and answer errors as GraphQL over HTTP wants.
+func NewHandler(cfg Settings, deps Deps) *Handler {
+	es := NewExecutableSchema(NewConfig(deps.Service))
+	// One cache for gqlgen and the expansion guard: a document in it was
+	// checked and validated already, so a repeated query skips both.
+	docs := lru.New[*ast.QueryDocument](cfg.GraphQL.QueryCacheSize)
+	persisted := apq.New(cfg.GraphQL.APQCacheSize, deps.Fleet.Client(), prefix(deps.Fleet), persistedTTL, deps.Fleet.OnError)
+	streams := transport.NewStreams(cfg.Realtime, deps.Metrics.WebSocketConnections)
+	ws := streams.WebSocket(cfg.AllowedOrigins)
+	build := func(traced bool) *handler.Server {
+		return newServer(cfg.GraphQL, es, docs, persisted, ws, deps, traced)
+	}
+	h := streams.EventStream(bySampling(build(true), build(false)))
+	if cfg.CSRFPrevention {
+		h = transport.CSRF(h)
+	}
+	return &Handler{Handler: varyAccept(h), streams: streams}
+}
+
+// Close ends every subscription and WebSocket connection ("going away").
+func (h *Handler) Close() { h.streams.Close() }
+
+func prefix(c *fleet.Conn) string {
+	if c == nil {
+		return ""
+	}
+	return c.Prefix
+}
+
+// bySampling serves a request whose span is recording (sampled) with
+// traced, and every other request with untraced, the same server without
+// the tracing extension. Unsampled requests are nearly all of them (all of
+// them with tracing off), and for those the extension is pure cost: gqlgen
+// runs every field of an answer through the field interceptor chain (a
+// closure per field when there is an interceptor), and the extension starts
+// a span for the operation and for each resolver, which OpenTelemetry's
+// no-op and non-sampling tracers still build and put in a context. None of
+// those spans could be recorded: the operation span is a child of this
+// request's server span, and for every stock sampler a child of a span that
+// is not recording is not recorded either (parent-based samplers follow the
+// parent; trace-id ratio decides by the trace id, which the child shares;
+// always-on would have recorded the parent).
+func bySampling(traced, untraced http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if trace.SpanFromContext(r.Context()).IsRecording() {
+			traced.ServeHTTP(w, r)
+			return
+		}
+		untraced.ServeHTTP(w, r)
+	})
+}
+
+// newServer builds one gqlgen server on es, the caches shared (the parsed
+// and validated documents, the persisted queries) and ws, with the tracing
+// extension if traced.
+func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs *lru.LRU[*ast.QueryDocument],
+	persisted *apq.Cache, ws gqltransport.Websocket, deps Deps, traced bool,
+) *handler.Server {
+	srv := handler.New(es)
+	srv.AddTransport(ws)
+	srv.AddTransport(gqltransport.Options{})
+	// Incremental delivery (@defer) and SSE subscriptions for clients that
+	// accept them: multipart/mixed (Apollo Client, urql), then SSE (graphql-sse).
+	srv.AddTransport(transport.HTTP{Streams: []graphql.Transport{gqltransport.MultipartMixed{}, gqltransport.SSE{}}})
+	srv.SetQueryCache(docs)
+	srv.SetErrorPresenter(NewErrorPresenter(deps.Service, deps.Log))
+	srv.SetDisableSuggestion(!cfg.FieldSuggestions)
+	srv.SetParserTokenLimit(cfg.MaxTokens)
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		deps.Log.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("internal server error (request id %s)", logging.RequestID(ctx)),
+			Extensions: map[string]any{"code": eventsvc.CodeInternal},
+		}
+	})
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(limits.NoIntrospection{})
+	srv.Use(transport.StreamsOnly{})
+	srv.Use(&cachecontrol.Extension{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: persisted})
+	// After APQ (which fills in the document), before the guard and parsing.
+	srv.Use(transport.InlineDefer{})
+	srv.AroundOperations(transport.LimitSubscriptions)
+	if traced {
+		srv.Use(tracing.Tracer{CacheStatus: cacheStatus})
+	}
+	// After APQ, which fills in a hash-only request's query, and before
+	// validation: gqlparser's validator is super-linear in a document's
+	// expansion, so the guard bounds it first, in time linear in the text.
+	if cfg.MaxFields > 0 {
+		srv.Use(&limits.Expansion{MaxFields: cfg.MaxFields, TokenLimit: cfg.MaxTokens, Cache: docs})
+	}
+	// Shape first: "too deep" says more than the complexity that follows from it.
+	srv.Use(limits.Shape{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases})
+	if cfg.MaxComplexity > 0 {
+		srv.Use(&limits.Complexity{Limit: cfg.MaxComplexity})
+	}
+	srv.AroundResponses(observe(deps.Metrics))
+	return srv
+}
+
+// cacheStatus is what the operation's span says of the entity cache.
+func cacheStatus(ctx context.Context) string {
+	if s := entitycache.ReportFrom(ctx).Summary(); s.Stale {
+		return "stale"
+	} else if s.Used {
+		return "cached"
+	}
+	return "none"
+}
+
+// observe names the operation in the access log, counts it, and says in
+// the extensions of an answer built from stale data how old it is:
+// {"cache": {"stale": true, "age": 42}} (age in seconds).
+func observe(m *metrics.Metrics) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if !graphql.HasOperationContext(ctx) {
+			return resp
+		}
+		oc := graphql.GetOperationContext(ctx)
+		name, typ := oc.OperationName, ""
+		if oc.Operation != nil {
+			typ = string(oc.Operation.Operation)
+			if name == "" {
+				name = oc.Operation.Name
+			}
+		}
+		middleware.InfoFrom(ctx).SetOperation(name)
+		if resp != nil && resp.HasNext != nil && *resp.HasNext {
+			return resp // an incremental answer counts once, with its last part
+		}
+		if sum := entitycache.ReportFrom(ctx).Summary(); resp != nil && sum.Stale {
+			if resp.Extensions == nil {
+				resp.Extensions = map[string]any{}
+			}
+			resp.Extensions["cache"] = map[string]any{"stale": true, "age": int(sum.Age / time.Second)}
+		}
+		// A subscription's events are counted by gateway_subscription_events_total.
+		if resp != nil && typ != "subscription" {
+			m.GraphQLOperation(name, typ, outcome(resp))
+		}
+		return resp
+	}
+}
+
+// varyAccept tells caches that the answer depends on Accept (its media
+// type, and the status of request errors, do).
+func varyAccept(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// outcome classifies a response: ok, partial (data and errors) or error.
+func outcome(resp *graphql.Response) string {
+	switch {
+	case len(resp.Errors) == 0:
+		return "ok"
+	case len(resp.Data) > 0 && string(resp.Data) != "null":
+		return "partial"
+	}
+	return "error"
+}

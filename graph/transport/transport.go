@@ -1,0 +1,65 @@
+// Package transport is how GraphQL reaches the gateway: GraphQL over HTTP
+// (HTTP: GET and POST, each request read and decoded once, refused with a
+// coded error when it is not a well-formed GraphQL request, error answers as
+// the spec wants them), the streams (Streams: WebSocket protocols, SSE and
+// their limits, ended at shutdown), what each transport can deliver
+// (InlineDefer, StreamsOnly) and the CSRF rules for browsers (CSRF).
+package transport
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Error codes (extensions.code) of requests refused here or coded here.
+const (
+	CodeBadRequest           = "BAD_REQUEST"
+	CodeBatchingNotSupported = "BATCHING_NOT_SUPPORTED"
+	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	CodeInternal             = "INTERNAL_SERVER_ERROR"
+)
+
+// Media types of GraphQL answers.
+const (
+	mediaJSON         = "application/json"
+	mediaGraphQLJSON  = "application/graphql-response+json"
+	contentTypeSuffix = "; charset=utf-8"
+)
+
+// responseType picks the media type of the answer as gqlgen's transports
+// do: the first of application/json and application/graphql-response+json
+// the client accepts; application/json when it says nothing or anything.
+func responseType(r *http.Request) string {
+	accept := r.Header.Get("Accept")
+	if accept == "" {
+		return mediaJSON
+	}
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "*/*", "application/*", mediaJSON:
+			return mediaJSON
+		case mediaGraphQLJSON:
+			return mediaGraphQLJSON
+		}
+	}
+	return mediaGraphQLJSON
+}
+
+// writeError answers a request refused before execution: no "data" entry,
+// as the GraphQL spec asks of errors raised before execution begins.
+func writeError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	w.Header().Set("Content-Type", responseType(r)+contentTypeSuffix)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Errors gqlerror.List `json:"errors"`
+	}{gqlerror.List{{Message: message, Extensions: map[string]any{"code": code}}}})
+}

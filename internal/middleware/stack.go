@@ -1,0 +1,103 @@
+package middleware
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/rs/cors"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
+	"github.com/eventms/gateway/internal/httpcache"
+)
+
+// Stack is the gateway's HTTP layers, in the one order they are stacked:
+// the only place that order is written. Outermost first, every request
+// passes
+//
+//  1. the server span (otelhttp, continuing a client's traceparent),
+//  2. Observe (request id, access log, panics, metrics),
+//  3. CORS (when origins are allowed),
+//  4. CleanPath,
+//  5. Limits (URL query and body size; the body is read here, once),
+//  6. Deadline,
+//
+// then the route table, and on each route
+//
+//  7. Route (its name, for logs, metrics and the span),
+//  8. httpcache.Handler on cacheable routes (Cache-Control, ETag, 304,
+//     stale marks from Track),
+//  9. Request (the service's per-request loaders).
+//
+// A front door adds its own rules inside its handler (GraphQL's CSRF
+// check, REST's JSON-only POST).
+type Stack struct {
+	Log    *slog.Logger
+	Record Recorder // per-request metrics; nil records nothing
+
+	RequestTimeout     time.Duration
+	MaxBodyBytes       int64
+	MaxURLQueryBytes   int
+	CORSAllowedOrigins []string // none: no CORS headers
+
+	// Request prepares the context of each routed request (the service's
+	// per-request loaders); nil leaves it as it is.
+	Request func(context.Context) context.Context
+	// Track records what a cacheable answer is built from (the entity
+	// cache's report); nil when nothing below caches.
+	Track httpcache.Tracker
+}
+
+// Routes is the route table under a Stack. It is the rest.Mux the REST
+// routes register on.
+type Routes struct {
+	mux   *http.ServeMux
+	stack *Stack
+}
+
+// Routes returns an empty route table whose routes get the per-route layers.
+func (s *Stack) Routes() *Routes { return &Routes{mux: http.NewServeMux(), stack: s} }
+
+// Handle mounts an HTTP-cacheable route: GET answers carry Cache-Control
+// and an ETag and answer If-None-Match with 304 (REST reads, /graphql).
+func (rt *Routes) Handle(pattern string, h http.Handler) { rt.mount(pattern, h, true) }
+
+// HandleUncached mounts a route whose answers are not cache-managed
+// (probes, metrics, the IDE).
+func (rt *Routes) HandleUncached(pattern string, h http.Handler) { rt.mount(pattern, h, false) }
+
+func (rt *Routes) mount(pattern string, route http.Handler, cached bool) {
+	h := route
+	if prepare := rt.stack.Request; prepare != nil {
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			route.ServeHTTP(w, r.WithContext(prepare(r.Context())))
+		})
+	}
+	if cached {
+		h = httpcache.Handler(h, rt.stack.Track)
+	}
+	rt.mux.Handle(pattern, Route(pattern, h))
+}
+
+// Handler is routes under the stack's outer layers.
+func (s *Stack) Handler(routes *Routes) http.Handler {
+	var h http.Handler = routes.mux
+	h = Deadline(s.RequestTimeout, h)
+	h = Limits(s.MaxBodyBytes, s.MaxURLQueryBytes, h)
+	h = CleanPath(h)
+	if len(s.CORSAllowedOrigins) > 0 {
+		h = cors.New(cors.Options{
+			AllowedOrigins: s.CORSAllowedOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders: []string{"Content-Type", "Authorization", "X-Request-ID", "Idempotency-Key",
+				"Apollo-Require-Preflight", "X-Apollo-Operation-Name"},
+			ExposedHeaders: []string{"X-Request-ID", "Retry-After", "Idempotent-Replayed"},
+			MaxAge:         600,
+		}).Handler(h)
+	}
+	h = Observe(s.Log, s.Record, h)
+	return otelhttp.NewHandler(h, "http.server", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+		return r.Method + " " + r.URL.Path // renamed to the route once it is matched
+	}))
+}

@@ -1,0 +1,419 @@
+// Package entitycache keeps the Event API's entities (users and events by
+// id, and the two lists) between the per-request loaders and the upstream
+// client, so that repeated reads are answered from memory and reads keep
+// working while the upstream is down.
+//
+// Every entry has three ages. Within Fresh it is served without asking the
+// upstream. Up to Fresh+StaleWhileRevalidate it is served at once, marked
+// stale, while one background refresh per key fetches it again. Up to
+// StaleIfError it is served, marked stale, only when fetching it again
+// failed. Past that it is gone. An id the upstream does not know is
+// remembered for NegativeTTL. A write through the cache (AddEvent) removes
+// what it changes before it returns, so a client reads its own writes;
+// writes by other clients of the upstream show within Fresh.
+package entitycache
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/eventms/gateway/internal/upstream/detach"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
+	"github.com/eventms/gateway/internal/upstream/flight"
+)
+
+// Upstream is what the cache fronts; eventapi.Client is one.
+type Upstream interface {
+	Users(ctx context.Context) ([]eventapi.User, error)
+	User(ctx context.Context, id string) (*eventapi.User, error)
+	Events(ctx context.Context) ([]eventapi.Event, error)
+	Event(ctx context.Context, id string) (*eventapi.Event, error)
+	AddEvent(ctx context.Context, e eventapi.Event) error
+	// UsersByID and EventsByID look up many ids in one call, each result
+	// with its own error (eventapi.Client: ids waiting for room under its
+	// concurrency limit cost no goroutine each).
+	UsersByID(ctx context.Context, ids []string) ([]*eventapi.User, []error)
+	EventsByID(ctx context.Context, ids []string) ([]*eventapi.Event, []error)
+}
+
+// Hooks observe the cache (metrics). Nil funcs are skipped. kind is
+// "user", "event", "users" or "events".
+type Hooks struct {
+	Hit     func(kind string)
+	Miss    func(kind string)
+	Stale   func(kind string)
+	Refresh func(kind string)
+}
+
+// Config configures a Cache. Zero durations take the defaults in brackets.
+//
+//	Fresh                 [5s]   served without asking the upstream
+//	StaleWhileRevalidate  [1m]   after Fresh: served at once, refreshed in the background
+//	StaleIfError          [6h]   after Fresh: served when fetching again fails
+//	NegativeTTL           [2s]   an unknown id is remembered this long
+//	RefreshTimeout        [10s]  bound of one background refresh
+//	FillLease             [3s]   with a Leaser store: how long another replica's fill is waited for
+//	Now                   [time.Now]
+type Config struct {
+	Fresh                time.Duration
+	StaleWhileRevalidate time.Duration
+	StaleIfError         time.Duration
+	NegativeTTL          time.Duration
+	RefreshTimeout       time.Duration
+	FillLease            time.Duration
+	Now                  func() time.Time
+	Hooks                Hooks
+}
+
+// Cache is an Upstream that remembers what the upstream it fronts answered.
+// It is safe for concurrent use; make one per process.
+type Cache struct {
+	up    Upstream
+	store Store
+	cfg   Config
+
+	fills      flight.Group  // one fill per key at a time, single and batched alike
+	epoch      atomic.Uint64 // bumped by every write, so older fills neither store nor are joined
+	refreshing sync.Map      // key → struct{}: one background refresh per key
+	root       context.Context
+	stop       context.CancelFunc
+	wg         sync.WaitGroup // background refreshes and fills
+	listener   sync.WaitGroup // hearing other replicas' deletions
+}
+
+// New returns a Cache over up, holding entries in store.
+func New(up Upstream, store Store, cfg Config) *Cache {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.Fresh, 5*time.Second)
+	def(&cfg.StaleWhileRevalidate, time.Minute)
+	def(&cfg.StaleIfError, 6*time.Hour)
+	def(&cfg.NegativeTTL, 2*time.Second)
+	def(&cfg.RefreshTimeout, 10*time.Second)
+	def(&cfg.FillLease, 3*time.Second)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	root, stop := context.WithCancel(context.Background())
+	c := &Cache{up: up, store: store, cfg: cfg, root: root, stop: stop}
+	if n, ok := store.(Notifier); ok {
+		c.listener.Go(func() { n.Listen(root, func([]string) { c.epoch.Add(1) }) })
+	}
+	return c
+}
+
+// Close ends the background refreshes and the listening for other
+// replicas' deletions, and waits for them.
+func (c *Cache) Close() {
+	c.stop()
+	c.wg.Wait()
+	c.listener.Wait()
+}
+
+// Keys of the cache's one keyspace, shared by GraphQL and REST.
+const (
+	keyUsers  = "users"
+	keyEvents = "events"
+)
+
+func keyUser(id string) string  { return "user:" + id }
+func keyEvent(id string) string { return "event:" + id }
+
+// Users returns every user.
+func (c *Cache) Users(ctx context.Context) ([]eventapi.User, error) {
+	v, err := c.get(ctx, "users", keyUsers, func(ctx context.Context) (any, error) {
+		us, err := c.up.Users(ctx)
+		if err == nil {
+			c.prime(ctx, us, nil)
+		}
+		return us, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]eventapi.User), nil
+}
+
+// Events returns every event.
+func (c *Cache) Events(ctx context.Context) ([]eventapi.Event, error) {
+	v, err := c.get(ctx, "events", keyEvents, func(ctx context.Context) (any, error) {
+		es, err := c.up.Events(ctx)
+		if err == nil {
+			c.prime(ctx, nil, es)
+		}
+		return es, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]eventapi.Event), nil
+}
+
+// User returns the user with id, or eventapi.ErrNotFound.
+func (c *Cache) User(ctx context.Context, id string) (*eventapi.User, error) {
+	v, err := c.get(ctx, "user", keyUser(id), func(ctx context.Context) (any, error) {
+		return c.up.User(ctx, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*eventapi.User), nil
+}
+
+// Event returns the event with id, or eventapi.ErrNotFound.
+func (c *Cache) Event(ctx context.Context, id string) (*eventapi.Event, error) {
+	v, err := c.get(ctx, "event", keyEvent(id), func(ctx context.Context) (any, error) {
+		return c.up.Event(ctx, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*eventapi.Event), nil
+}
+
+// AddEvent stores e upstream and, once it is stored, forgets what it
+// changed (the user's event list and both lists) before returning, so the
+// next read through this cache shows the event. The new event itself is
+// remembered as fetched now.
+func (c *Cache) AddEvent(ctx context.Context, e eventapi.Event) error {
+	if err := c.up.AddEvent(ctx, e); err != nil {
+		return err
+	}
+	c.epoch.Add(1)
+	c.store.Delete(ctx, keyUser(e.UserID), keyUsers, keyEvents)
+	stored := e
+	c.store.Set(ctx, keyEvent(e.ID), Entry{Value: &stored, Fetched: c.cfg.Now()})
+	return nil
+}
+
+// prime remembers the entities a list answer carried, so that lookups by id
+// that follow cost nothing.
+func (c *Cache) prime(ctx context.Context, users []eventapi.User, events []eventapi.Event) {
+	now := c.cfg.Now()
+	for i := range users {
+		c.store.Set(ctx, keyUser(users[i].ID), Entry{Value: &users[i], Fetched: now})
+	}
+	for i := range events {
+		c.store.Set(ctx, keyEvent(events[i].ID), Entry{Value: &events[i], Fetched: now})
+	}
+}
+
+// get answers key from the cache or through fetch, as the package comment
+// describes. A nil value with a nil error never escapes: not found is
+// eventapi.ErrNotFound.
+func (c *Cache) get(ctx context.Context, kind, key string, fetch func(context.Context) (any, error)) (any, error) {
+	e, ok := c.lookup(ctx, key)
+	if v, err, served := c.serve(ctx, kind, key, e, ok, fetch); served {
+		return v, err
+	}
+	var age time.Duration
+	if ok {
+		age = c.cfg.Now().Sub(e.Fetched)
+	}
+	c.hook(c.cfg.Hooks.Miss, kind)
+	traceLookup(ctx, "miss", key)
+	v, err := c.fill(ctx, key, fetch)
+	switch {
+	case err == nil:
+		ReportFrom(ctx).record(0, c.cfg.Fresh, false)
+		return v, nil
+	case errors.Is(err, eventapi.ErrNotFound):
+		return nil, err
+	case ok && !e.NotFound && age < c.cfg.StaleIfError && ctx.Err() == nil:
+		// The upstream failed: what we saw before beats an error.
+		c.hook(c.cfg.Hooks.Stale, kind)
+		traceLookup(ctx, "stale_if_error", key)
+		ReportFrom(ctx).record(age, 0, true)
+		return e.Value, nil
+	}
+	return nil, err
+}
+
+// serve answers key from e, what lookup found (ok), if it is fresh or may
+// be served stale while fetch refreshes it; served is false otherwise.
+func (c *Cache) serve(ctx context.Context, kind, key string, e Entry, ok bool, fetch func(context.Context) (any, error)) (v any, err error, served bool) {
+	if !ok {
+		return nil, nil, false
+	}
+	age := c.cfg.Now().Sub(e.Fetched)
+	switch {
+	case e.NotFound && age < c.cfg.NegativeTTL:
+		c.hook(c.cfg.Hooks.Hit, kind)
+		traceLookup(ctx, "hit", key)
+		ReportFrom(ctx).record(age, c.cfg.NegativeTTL-age, false)
+		return nil, eventapi.ErrNotFound, true
+	case !e.NotFound && age < c.cfg.Fresh:
+		c.hook(c.cfg.Hooks.Hit, kind)
+		traceLookup(ctx, "hit", key)
+		ReportFrom(ctx).record(age, c.cfg.Fresh-age, false)
+		return e.Value, nil, true
+	case !e.NotFound && age < c.cfg.Fresh+c.cfg.StaleWhileRevalidate:
+		c.hook(c.cfg.Hooks.Stale, kind)
+		traceLookup(ctx, "stale", key)
+		ReportFrom(ctx).record(age, 0, true)
+		c.refresh(ctx, kind, key, fetch)
+		return e.Value, nil, true
+	}
+	return nil, nil, false
+}
+
+// fill fetches key once for every caller asking at the same time and
+// stores the answer (not found included), unless a write happened while it
+// was in flight: then what it fetched may predate the write, and callers
+// arriving after the write start a new fill instead of joining this one.
+// The fill goes on, detached, when its first caller leaves; batched fills
+// (batch.go) join the same calls.
+func (c *Cache) fill(ctx context.Context, key string, fetch func(context.Context) (any, error)) (any, error) {
+	epoch := c.epoch.Load()
+	fk := flightKey(key, epoch)
+	call, lead := c.fills.Join(fk)
+	if lead {
+		go func() {
+			fctx, cancel := detach.From(c.root, ctx)
+			defer cancel()
+			v, err := c.fillOne(fctx, epoch, key, fetch)
+			c.fills.Land(fk, call, v, err)
+		}()
+	}
+	select {
+	case <-call.Done():
+		return call.Result()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fillOne is one fill of key: the store first (a fill that finished
+// between the caller's look and this one left its answer there), the
+// fleet's fill lease when the store has one, then fetch, whose answer it
+// stores if no write came since epoch.
+func (c *Cache) fillOne(ctx context.Context, epoch uint64, key string, fetch func(context.Context) (any, error)) (any, error) {
+	if e, ok := c.lookup(ctx, key); ok && c.fresh(e) {
+		return entryValue(e)
+	}
+	if l, ok := c.store.(Leaser); ok {
+		release, mine := l.Lease(ctx, key, c.cfg.FillLease)
+		var e Entry
+		if mine {
+			defer release()
+			// Another replica may have finished its fill just before.
+			e, ok = c.lookup(ctx, key)
+			ok = ok && c.fresh(e)
+		} else {
+			e, ok = c.awaitFleetFill(ctx, key)
+		}
+		if ok {
+			return entryValue(e)
+		}
+	}
+	v, err := fetch(ctx)
+	switch {
+	case err == nil:
+		c.storeIf(ctx, epoch, key, Entry{Value: v, Fetched: c.cfg.Now()})
+	case errors.Is(err, eventapi.ErrNotFound):
+		c.storeIf(ctx, epoch, key, Entry{NotFound: true, Fetched: c.cfg.Now()})
+	}
+	return v, err
+}
+
+// awaitFleetFill waits, while another replica holds the fill lease of key,
+// for the entry it will store: identical reads across a fleet then cost
+// one upstream call. It gives up after FillLease without an entry (that
+// replica failed or died), and the caller fetches itself.
+func (c *Cache) awaitFleetFill(ctx context.Context, key string) (Entry, bool) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.NewTimer(c.cfg.FillLease)
+	defer deadline.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return Entry{}, false
+		case <-deadline.C:
+			return Entry{}, false
+		case <-tick.C:
+			if e, ok := c.lookup(ctx, key); ok && c.fresh(e) {
+				return e, true
+			}
+		}
+	}
+}
+
+// lookup reads key from the store and, when this replica's own entry is
+// not fresh, from the level the fleet shares, where another replica may
+// have stored a newer one.
+func (c *Cache) lookup(ctx context.Context, key string) (Entry, bool) {
+	e, ok := c.store.Get(ctx, key)
+	if ok && c.fresh(e) {
+		return e, true
+	}
+	if l, layered := c.store.(Layered); layered {
+		if s, found := l.GetShared(ctx, key); found && (!ok || s.Fetched.After(e.Fetched)) {
+			return s, true
+		}
+	}
+	return e, ok
+}
+
+// fresh reports whether e may be served without asking the upstream.
+func (c *Cache) fresh(e Entry) bool {
+	age := c.cfg.Now().Sub(e.Fetched)
+	if e.NotFound {
+		return age < c.cfg.NegativeTTL
+	}
+	return age < c.cfg.Fresh
+}
+
+func (c *Cache) storeIf(ctx context.Context, epoch uint64, key string, e Entry) {
+	if c.epoch.Load() == epoch {
+		c.store.Set(ctx, key, e)
+	}
+}
+
+// refresh starts one background fill of key, unless one is running. It
+// belongs to the cache, not to the request that noticed the entry was
+// stale: it is bounded by RefreshTimeout and ended by Close.
+func (c *Cache) refresh(ctx context.Context, kind, key string, fetch func(context.Context) (any, error)) {
+	if _, running := c.refreshing.LoadOrStore(key, struct{}{}); running {
+		return
+	}
+	c.hook(c.cfg.Hooks.Refresh, kind)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer c.refreshing.Delete(key)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.RefreshTimeout)
+		defer cancel()
+		stop := context.AfterFunc(c.root, cancel)
+		defer stop()
+		_, _ = c.fill(rctx, key, fetch)
+	}()
+}
+
+func (c *Cache) hook(f func(string), kind string) {
+	if f != nil {
+		f(kind)
+	}
+}
+
+// traceLookup notes a lookup's result on the caller's span (the loader
+// batch's, or the resolver's).
+func traceLookup(ctx context.Context, result, key string) {
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.AddEvent("cache."+result, trace.WithAttributes(attribute.String("cache.key", key)))
+	}
+}
+
+func flightKey(key string, epoch uint64) string {
+	return key + "\x00" + strconv.FormatUint(epoch, 10)
+}

@@ -1,0 +1,147 @@
+package eventfeed
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eventms/gateway/internal/redistest"
+	"github.com/eventms/gateway/internal/testwait"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
+)
+
+func recv(t *testing.T, s *Subscription) eventapi.Event {
+	t.Helper()
+	select {
+	case e, ok := <-s.C:
+		if !ok {
+			t.Fatalf("stream closed: %v", s.Err())
+		}
+		return e
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event within 10s")
+	}
+	panic("unreachable")
+}
+
+func newFeed(t *testing.T, bus Bus, buffer int) *Feed {
+	f := New(bus, buffer, Hooks{})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := f.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestEachEventReachesEachMatchingSubscriberOnce(t *testing.T) {
+	f := newFeed(t, &Memory{}, 8)
+	ctx := context.Background()
+	all := f.Subscribe(ctx, "")
+	two := f.Subscribe(ctx, "2")
+	_ = f.Publish(ctx, eventapi.Event{ID: "e1", UserID: "1"})
+	_ = f.Publish(ctx, eventapi.Event{ID: "e1", UserID: "1"}) // found again by the poller
+	_ = f.Publish(ctx, eventapi.Event{ID: "e2", UserID: "2"})
+	if e := recv(t, all); e.ID != "e1" {
+		t.Errorf("all: %s; want e1", e.ID)
+	}
+	if e := recv(t, all); e.ID != "e2" {
+		t.Errorf("all: %s; want e2 (e1 only once)", e.ID)
+	}
+	if e := recv(t, two); e.ID != "e2" {
+		t.Errorf("user 2: %s; want e2 only", e.ID)
+	}
+	if len(all.C)+len(two.C) != 0 {
+		t.Error("an event was delivered twice")
+	}
+}
+
+func TestASlowSubscriberIsDroppedNotBuffered(t *testing.T) {
+	f := newFeed(t, &Memory{}, 2)
+	ctx := context.Background()
+	slow := f.Subscribe(ctx, "")
+	fast := f.Subscribe(ctx, "")
+	for i := 0; i < 5; i++ {
+		_ = f.Publish(ctx, eventapi.Event{ID: string(rune('a' + i))})
+		recv(t, fast)
+	}
+	n := 0
+	for range slow.C {
+		n++
+	}
+	if n != 2 || !errors.Is(slow.Err(), ErrSlowConsumer) || f.Subscribers() != 1 {
+		t.Errorf("slow subscriber got %d (buffer 2), err %v, %d subscribers left; want dropped after its buffer", n, slow.Err(), f.Subscribers())
+	}
+}
+
+func TestSubscriptionEndsWithItsContext(t *testing.T) {
+	f := newFeed(t, &Memory{}, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := f.Subscribe(ctx, "")
+	cancel()
+	for range s.C {
+	}
+	if s.Err() != nil || f.Subscribers() != 0 {
+		t.Errorf("err %v, %d subscribers; want a clean end", s.Err(), f.Subscribers())
+	}
+}
+
+// upstream is a list of events a test adds to, as other clients would.
+type upstream struct {
+	mu     sync.Mutex
+	events []eventapi.Event
+	lists  int
+}
+
+func (u *upstream) add(e eventapi.Event) { u.mu.Lock(); u.events = append(u.events, e); u.mu.Unlock() }
+func (u *upstream) list(context.Context) ([]eventapi.Event, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.lists++
+	return append([]eventapi.Event(nil), u.events...), nil
+}
+func (u *upstream) count() int { u.mu.Lock(); defer u.mu.Unlock(); return u.lists }
+
+func TestThePollerFindsOtherClientsEventsOnlyWhileSubscribed(t *testing.T) {
+	up := &upstream{events: []eventapi.Event{{ID: "old"}}}
+	f := newFeed(t, &Memory{}, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := &Poller{Feed: f, List: up.list, Interval: 5 * time.Millisecond}
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	if up.count() != 0 {
+		t.Fatal("polled with nobody subscribed")
+	}
+	s := f.Subscribe(ctx, "")
+	testwait.For(t, func() bool { return up.count() >= 1 }) // the baseline
+	up.add(eventapi.Event{ID: "new"})
+	if e := recv(t, s); e.ID != "new" {
+		t.Errorf("got %s; want only the event added after the baseline", e.ID)
+	}
+	cancel()
+	<-done
+}
+
+// Replicas sharing Redis: a publication on one reaches the subscribers of
+// all, and only one replica holds the poller's lease.
+func TestRedisBusAcrossReplicas(t *testing.T) {
+	rdb := redistest.Client(t)
+	prefix := redistest.Prefix(t)
+	a, b := NewRedis(rdb, prefix, nil), NewRedis(rdb, prefix, nil)
+	fa, fb := newFeed(t, a, 8), newFeed(t, b, 8)
+	sb := fb.Subscribe(context.Background(), "")
+	_ = fa.Publish(context.Background(), eventapi.Event{ID: "x", Name: "from A"})
+	if e := recv(t, sb); e.ID != "x" || e.Name != "from A" {
+		t.Errorf("replica B got %+v", e)
+	}
+	ctx := context.Background()
+	okA, errA := a.Lease(ctx, time.Minute)
+	okB, errB := b.Lease(ctx, time.Minute)
+	again, _ := a.Lease(ctx, time.Minute)
+	if errA != nil || errB != nil || !okA || okB || !again {
+		t.Errorf("lease: A %v B %v A again %v (%v %v); want A only, renewable", okA, okB, again, errA, errB)
+	}
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/eventms/gateway/graph"
+	"github.com/eventms/gateway/graph/ide"
+	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/eventsvc/loader"
+	"github.com/eventms/gateway/internal/httpcache"
+	"github.com/eventms/gateway/internal/middleware"
+	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/platform/health"
+	"github.com/eventms/gateway/internal/platform/metrics"
+	"github.com/eventms/gateway/internal/rest"
+	"github.com/eventms/gateway/internal/state/entitycache"
+	"github.com/eventms/gateway/internal/state/eventfeed"
+	"github.com/eventms/gateway/internal/state/fleet"
+	"github.com/eventms/gateway/internal/state/idempotency"
+	"github.com/eventms/gateway/internal/upstream/breaker"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
+)
+
+// app is a wired gateway: every part built from the configuration, and
+// the handler that serves both front doors.
+type app struct {
+	handler http.Handler
+	health  *health.Checker
+	graphql *graph.Handler
+	feed    *eventfeed.Feed
+	// closers end what was started, in the order to run them.
+	closers []func()
+}
+
+// newApp wires a gateway calling the Event API at baseURL. now is the
+// clock of the time-based parts (breaker, idempotency TTL, cache ages,
+// readiness cache).
+func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time.Time) (*app, error) {
+	a := &app{}
+	m := metrics.New()
+	conn := fleet.Dial(cfg.Redis.Options, cfg.Redis.KeyPrefix, log, func(op string, err error) {
+		m.RedisError(op)
+		log.Debug("redis failed; going on without it", "op", op, "err", err)
+	})
+	if conn.Shared() {
+		m.EnableRedis()
+	}
+
+	apiCfg := cfg.Upstream.Client
+	apiCfg.BaseURL = baseURL
+	apiCfg.Hooks = eventapi.Hooks{Call: m.UpstreamCall, Retry: m.UpstreamRetry, Shared: m.UpstreamShared}
+	api, err := eventapi.New(apiCfg)
+	if err != nil {
+		return nil, fmt.Errorf("upstream client: %w", err)
+	}
+	a.closers = append(a.closers, api.Close)
+
+	br := breaker.New(breakerConfig(cfg.Breaker, conn, 2*apiCfg.Timeout+time.Second, now, log, m))
+	var upstream eventsvc.Upstream = api
+	var track httpcache.Tracker
+	if cfg.Cache.Enabled {
+		cache, err := entityCache(cfg.Cache, api, conn, m, now)
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append([]func(){cache.Close}, a.closers...)
+		upstream, track = cache, cacheReport
+	}
+	guard, err := idempotencyGuard(cfg.Idempotency, conn, now)
+	if err != nil {
+		return nil, err
+	}
+	if a.feed, err = addedEvents(cfg.Realtime, conn, api, m, log); err != nil {
+		return nil, err
+	}
+	svc := eventsvc.New(upstream, br, guard, log, eventsvc.Options{
+		Loaders:           loader.Options{Wait: cfg.Upstream.LoaderBatchWait, BatchSize: m.LoaderBatch},
+		DetailedErrors:    cfg.Upstream.DetailedErrors,
+		WriteCheckRetries: cfg.Upstream.WriteCheckRetries,
+		Feed:              a.feed,
+	})
+
+	a.health = health.New(api.Ping, func() string { return br.State().String() },
+		cfg.HTTP.ReadyCheckInterval, apiCfg.Timeout, now)
+	if cfg.Cache.Enabled {
+		a.health.ServesStaleReads()
+	}
+	if conn.Shared() {
+		a.health.ChecksRedis(conn.Ping)
+	}
+	a.health.ReportsConcurrency(api.ConcurrencyLimits)
+	m.EnableUpstreamConcurrency(api.ConcurrencyLimits)
+
+	a.graphql = graph.NewHandler(graph.Settings{GraphQL: cfg.GraphQL, Realtime: cfg.Realtime,
+		AllowedOrigins: cfg.HTTP.CORSAllowedOrigins, CSRFPrevention: cfg.HTTP.CSRFPrevention},
+		graph.Deps{Service: svc, Log: log, Metrics: m, Fleet: conn})
+	stack := &middleware.Stack{
+		Log: log, Record: m.HTTPRequest,
+		RequestTimeout: cfg.HTTP.RequestTimeout, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		MaxURLQueryBytes: cfg.HTTP.MaxURLQueryBytes, CORSAllowedOrigins: cfg.HTTP.CORSAllowedOrigins,
+		Request: svc.WithLoaders, Track: track,
+	}
+	routes := stack.Routes()
+	routes.Handle("/graphql", a.graphql)
+	if cfg.GraphQL.IDE {
+		routes.HandleUncached("GET /{$}", ide.Page("Event Management System", "/graphql"))
+		routes.HandleUncached("GET "+ide.AssetPrefix, ide.Assets())
+	}
+	rest.New(svc, log).Register(routes)
+	routes.HandleUncached("GET /healthz", http.HandlerFunc(a.health.Live))
+	routes.HandleUncached("GET /readyz", http.HandlerFunc(a.health.Ready))
+	routes.HandleUncached("GET /metrics", m.Handler())
+	a.handler = stack.Handler(routes)
+	a.closers = append(a.closers, conn.Close)
+	return a, nil
+}
+
+// endStreams ends every subscription and WebSocket connection ("going
+// away"), so clients reconnect elsewhere: call it when the drain period is
+// over, before the server's Shutdown, which waits for requests but not for
+// hijacked connections.
+func (a *app) endStreams() {
+	a.graphql.Close()
+	a.feed.Close()
+}
+
+// close ends the streams, the cache's background work, the upstream
+// client's calls and the fleet's connections.
+func (a *app) close() {
+	a.endStreams()
+	for _, c := range a.closers {
+		c()
+	}
+}
+
+// breakerConfig is cfg with the clock, the hooks and, in a fleet, the
+// circuit's shared state: one probe per half-open period for the whole
+// fleet, whose slot a dead replica frees after probeLease.
+func breakerConfig(cfg breaker.Config, conn *fleet.Conn, probeLease time.Duration, now func() time.Time,
+	log *slog.Logger, m *metrics.Metrics,
+) breaker.Config {
+	cfg.Now = now
+	if conn.Shared() {
+		cfg.Shared = breaker.NewRedis(conn.Client(), conn.Prefix, probeLease)
+		cfg.OnSharedError = func(err error) { conn.OnError("breaker", err) }
+	}
+	cfg.OnStateChange = func(from, to breaker.State) {
+		log.Warn("addEvent circuit breaker changed state", "from", from.String(), "to", to.String())
+		m.BreakerTransition(from.String(), to.String(), int(to))
+	}
+	return cfg
+}
+
+// entityCache puts the entity cache in front of api, with the fleet's
+// shared level behind this replica's memory when there is one.
+func entityCache(cfg config.Cache, api *eventapi.Client, conn *fleet.Conn, m *metrics.Metrics, now func() time.Time) (*entitycache.Cache, error) {
+	local, err := entitycache.NewMemory(cfg.MaxEntries, m.CacheEviction)
+	if err != nil {
+		return nil, err
+	}
+	m.EnableCache(local.Len)
+	ecfg := cfg.Entity
+	ecfg.Now = now
+	ecfg.Hooks = entitycache.Hooks{Hit: m.CacheHit, Miss: m.CacheMiss, Stale: m.CacheStale, Refresh: m.CacheRefresh}
+	var store entitycache.Store = local
+	if conn.Shared() {
+		store = &entitycache.Tiered{Local: local,
+			Shared: entitycache.NewRedis(conn.Client(), conn.Prefix, ecfg.StaleIfError, conn.OnError)}
+	}
+	return entitycache.New(api, store, ecfg), nil
+}
+
+// cacheReport gives a request the entity cache's report, for the HTTP
+// cache policy and the stale marks.
+func cacheReport(ctx context.Context) (context.Context, func() httpcache.Freshness) {
+	ctx, rep := entitycache.WithReport(ctx)
+	return ctx, func() httpcache.Freshness {
+		s := rep.Summary()
+		return httpcache.Freshness{Used: s.Used, Stale: s.Stale, Age: s.Age, FreshFor: s.FreshFor}
+	}
+}
+
+// idempotencyGuard is where addEvent's keys are claimed and outcomes kept.
+func idempotencyGuard(cfg config.Idempotency, conn *fleet.Conn, now func() time.Time) (*idempotency.Guard[eventsvc.AddedEvent], error) {
+	var store idempotency.Store[eventsvc.AddedEvent]
+	if conn.Shared() {
+		store = idempotency.NewRedis[eventsvc.AddedEvent](conn.Client(), conn.Prefix)
+	} else {
+		var err error
+		if store, err = idempotency.NewMemory[eventsvc.AddedEvent](cfg.MaxKeys, now); err != nil {
+			return nil, err
+		}
+	}
+	return idempotency.NewGuard(store, cfg.TTL, idempotency.Options{Lease: cfg.Lease}), nil
+}
+
+// addedEvents starts the feed of added events and the poller that finds
+// events other clients added upstream; in a fleet the events travel on
+// Redis and one replica at a time polls.
+func addedEvents(cfg config.Realtime, conn *fleet.Conn, api *eventapi.Client, m *metrics.Metrics, log *slog.Logger) (*eventfeed.Feed, error) {
+	var bus eventfeed.Bus = &eventfeed.Memory{}
+	var lease eventfeed.Leaser
+	if conn.Shared() {
+		b := eventfeed.NewRedis(conn.Client(), conn.Prefix, conn.OnError)
+		bus, lease = b, b
+	}
+	feed := eventfeed.New(bus, cfg.Buffer, eventfeed.Hooks{
+		Subscribers: m.Subscriptions, Delivered: m.SubscriptionEvent, Dropped: m.SubscriptionDropped,
+	})
+	err := feed.Run(&eventfeed.Poller{Feed: feed, List: api.Events, Interval: cfg.PollInterval, Lease: lease,
+		OnError: func(err error) { log.Debug("polling the upstream for added events failed", "err", err) }})
+	return feed, err
+}
