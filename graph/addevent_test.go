@@ -1,72 +1,23 @@
 package graph_test
 
 import (
-	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
-	"github.com/eventms/gateway/internal/upstream/eventapi"
+	"github.com/eventms/gateway/internal/servicetest"
 	"golang.org/x/sync/errgroup"
 )
-
-const addEventMutation = `mutation Add($input: AddEventInput!, $key: String) {
-  addEvent(input: $input, idempotencyKey: $key) {
-    __typename
-    ... on AddEventSuccess { event { id name userId details } }
-    ... on ServiceUnavailable { message retryAfter circuitState }
-    ... on InvalidInput { message field }
-  }
-}`
-
-// addResult is the flattened AddEventResult union.
-type addResult struct {
-	Typename     string `json:"__typename"`
-	Event        *eventapi.Event
-	Message      string
-	RetryAfter   int
-	CircuitState string
-	Field        string
-}
-
-func (g *gateway) addEvent(t *testing.T, input map[string]any, key *string) addResult {
-	t.Helper()
-	r, err := g.tryAddEvent(input, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// tryAddEvent is addEvent for goroutines other than the test's.
-func (g *gateway) tryAddEvent(input map[string]any, key *string) (addResult, error) {
-	vars := map[string]any{"input": input}
-	if key != nil {
-		vars["key"] = *key
-	}
-	res, err := g.tryQuery(addEventMutation, vars)
-	if err != nil {
-		return addResult{}, err
-	}
-	if len(res.Errors) > 0 {
-		return addResult{}, fmt.Errorf("addEvent errors: %+v", res.Errors)
-	}
-	var out struct{ AddEvent addResult }
-	if err := json.Unmarshal(res.Data, &out); err != nil {
-		return addResult{}, fmt.Errorf("decode addEvent %s: %w", res.Data, err)
-	}
-	return out.AddEvent, nil
-}
 
 // fastCycle is the simulator with the original failure cycle and no delays.
 func fastCycle() eventsim.Config { return eventsim.Config{FailureCycle: true} }
 
 func TestFailureCycleThroughTheBreaker(t *testing.T) {
-	clock := newFakeClock()
-	g := newGateway(t, fastCycle(), func(c *config.Config) { c.Breaker.Jitter = 0 }, withClock(clock.Now))
+	clock := servicetest.NewClock()
+	g := graphtest.New(t, fastCycle(), func(c *config.Config) { c.Breaker.Jitter = 0 }, graphtest.WithClock(clock.Now))
 	input := map[string]any{"name": "Launch", "userId": "3", "details": "rocket"}
 
 	type step struct {
@@ -98,12 +49,12 @@ func TestFailureCycleThroughTheBreaker(t *testing.T) {
 	}
 	for i, st := range script {
 		clock.Advance(st.advance)
-		got := g.addEvent(t, input, nil)
+		got := g.AddEvent(t, input, nil)
 		if got.Typename != st.typename || got.CircuitState != st.state || got.RetryAfter != st.retryAfter {
 			t.Fatalf("step %d: got %s %s retryAfter=%d, want %s %s retryAfter=%d",
 				i+1, got.Typename, got.CircuitState, got.RetryAfter, st.typename, st.state, st.retryAfter)
 		}
-		if n := g.sim.Count(eventsim.RouteAddEvent); n != st.upstream {
+		if n := g.Sim.Count(eventsim.RouteAddEvent); n != st.upstream {
 			t.Fatalf("step %d: simulator saw %d addEvent calls, want %d", i+1, n, st.upstream)
 		}
 		if got.Typename == "AddEventSuccess" && (got.Event.Name != "Launch" || got.Event.UserID != "3" || got.Event.Details != "rocket") {
@@ -113,13 +64,13 @@ func TestFailureCycleThroughTheBreaker(t *testing.T) {
 }
 
 func TestConcurrentDuplicateKeysMakeOneCall(t *testing.T) {
-	g := newGateway(t, eventsim.Config{EventDelay: 0}, nil)
+	g := graphtest.New(t, eventsim.Config{EventDelay: 0}, nil)
 	key := "same-click"
 	var eg errgroup.Group
 	ids := make(chan string, 20)
 	for i := 0; i < 20; i++ {
 		eg.Go(func() error {
-			r, err := g.tryAddEvent(map[string]any{"name": "Once", "userId": "2"}, &key)
+			r, err := g.TryAddEvent(map[string]any{"name": "Once", "userId": "2"}, &key)
 			if r.Event != nil {
 				ids <- r.Event.ID
 			}
@@ -141,13 +92,13 @@ func TestConcurrentDuplicateKeysMakeOneCall(t *testing.T) {
 		}
 		n++
 	}
-	if n != 20 || g.sim.Count(eventsim.RouteAddEvent) != 1 {
-		t.Errorf("%d successes, %d upstream calls; want 20 and 1", n, g.sim.Count(eventsim.RouteAddEvent))
+	if n != 20 || g.Sim.Count(eventsim.RouteAddEvent) != 1 {
+		t.Errorf("%d successes, %d upstream calls; want 20 and 1", n, g.Sim.Count(eventsim.RouteAddEvent))
 	}
 }
 
 func TestInvalidInputChangesNothing(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
+	g := graphtest.New(t, eventsim.Config{}, nil)
 	long := func(n int) string { return strings.Repeat("é", n) }
 	empty, tooLong := "  ", strings.Repeat("k", 256)
 	tests := []struct {
@@ -165,20 +116,20 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 		{map[string]any{"name": "ok", "userId": "1"}, &tooLong, "idempotencyKey", "at most 255"},
 	}
 	for _, tt := range tests {
-		r := g.addEvent(t, tt.input, tt.key)
+		r := g.AddEvent(t, tt.input, tt.key)
 		if r.Typename != "InvalidInput" || r.Field != tt.field || !strings.Contains(r.Message, tt.msg) {
 			t.Errorf("%v: %+v, want InvalidInput{%s} containing %q", tt.input, r, tt.field, tt.msg)
 		}
 	}
 	// Exactly 200 and 2000 characters are fine.
-	if r := g.addEvent(t, map[string]any{"name": long(200), "userId": "1", "details": long(2000)}, nil); r.Typename != "AddEventSuccess" {
+	if r := g.AddEvent(t, map[string]any{"name": long(200), "userId": "1", "details": long(2000)}, nil); r.Typename != "AddEventSuccess" {
 		t.Errorf("limits themselves rejected: %+v", r)
 	}
-	if n := g.sim.Count(eventsim.RouteAddEvent); n != 1 {
+	if n := g.Sim.Count(eventsim.RouteAddEvent); n != 1 {
 		t.Errorf("%d upstream calls, want only the valid one", n)
 	}
 	// GraphQL's own type checks: a missing required field is a validation error.
-	res := g.query(t, `mutation { addEvent(input: {userId: "1"}) { __typename } }`, nil)
+	res := g.Query(t, `mutation { addEvent(input: {userId: "1"}) { __typename } }`, nil)
 	if len(res.Errors) == 0 || !strings.Contains(res.Errors[0].Message, "name") {
 		t.Errorf("missing name: %+v", res.Errors)
 	}

@@ -10,14 +10,15 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
-func benchGateway(b *testing.B) *gateway {
+func benchGateway(b *testing.B) *graphtest.Gateway {
 	b.Helper()
-	return newGateway(b, eventsim.Config{Users: 1, EventsPerUser: 10}, nil)
+	return graphtest.New(b, eventsim.Config{Users: 1, EventsPerUser: 10}, nil)
 }
 
 // benchUserEventsQuery asks GraphQL for what /getEventsByUserId/u1 answers.
@@ -40,7 +41,7 @@ func BenchmarkGraphQLUserEvents(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for b.Loop() {
-		if !serveGraphQLUserEvents(b, g.app.Handler) {
+		if !serveGraphQLUserEvents(b, g.Handler) {
 			return
 		}
 	}
@@ -74,7 +75,7 @@ func serveParallel(b *testing.B, serve func(*testing.B, http.Handler) bool) {
 	defer reportCPU(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if !serve(b, g.app.Handler) {
+			if !serve(b, g.Handler) {
 				return
 			}
 		}
@@ -85,10 +86,10 @@ func serveParallel(b *testing.B, serve func(*testing.B, http.Handler) bool) {
 // reportUpstreamCalls reports the simulator's requests per operation: under
 // load concurrent requests share upstream calls (singleflight), so the two
 // front doors compare fairly only when they share about equally.
-func reportUpstreamCalls(b *testing.B, g *gateway) {
+func reportUpstreamCalls(b *testing.B, g *graphtest.Gateway) {
 	calls := 0
 	for _, r := range []string{eventsim.RouteGetUserByID, eventsim.RouteGetEventByID} {
-		calls += g.sim.Count(r)
+		calls += g.Sim.Count(r)
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "upstream/op")
 }
@@ -130,7 +131,7 @@ func BenchmarkTracingOverhead(b *testing.B) {
 					req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 					req.Header.Set("Content-Type", "application/json")
 					rec := httptest.NewRecorder()
-					g.app.Handler.ServeHTTP(rec, req)
+					g.Handler.ServeHTTP(rec, req)
 					if rec.Code != 200 {
 						b.Error(rec.Code)
 						return

@@ -3,19 +3,17 @@ package graph_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
 )
 
 func TestHostileInput(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
+	g := graphtest.New(t, eventsim.Config{}, nil)
 	deep := "{ users { events { user { events { user { events { user { events { user { events { id } } } } } } } } } } }"
 	aliases := "{"
 	for i := 0; i < 31; i++ {
@@ -41,107 +39,62 @@ func TestHostileInput(t *testing.T) {
 		{"wrong variable type", `{"query":"query($id: ID!) { user(id: $id) { id } }","variables":{"id":{"x":1}}}`, 200, "GRAPHQL_VALIDATION_FAILED"},
 	}
 	for _, tt := range tests {
-		resp, body := do(t, "POST", g.url+"/graphql", "application/json", tt.body, nil)
+		resp, body := do(t, "POST", g.URL+"/graphql", "application/json", tt.body, nil)
 		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) || !strings.Contains(body, `"errors"`) {
 			t.Errorf("%s: %d %.300s; want %d with %s", tt.name, resp.StatusCode, body, tt.status, tt.want)
 		}
 	}
-	if n := g.sim.Count(eventsim.RouteGetUsers) + g.sim.Count(eventsim.RouteGetUserByID); n != 0 {
+	if n := g.Sim.Count(eventsim.RouteGetUsers) + g.Sim.Count(eventsim.RouteGetUserByID); n != 0 {
 		t.Errorf("rejected queries made %d upstream calls", n)
 	}
 	// The IDE's introspection query is deep but is not counted.
 	introspection := `{ __schema { types { name fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }`
-	if resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(introspection), nil); resp.StatusCode != 200 || strings.Contains(body, "errors") {
+	if resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(introspection), nil); resp.StatusCode != 200 || strings.Contains(body, "errors") {
 		t.Errorf("introspection: %d %.200s", resp.StatusCode, body)
 	}
 }
 
-func TestSizeLimits(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
-	big := `{"query":"{ users { id } }","variables":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}`
-	if resp, body := do(t, "POST", g.url+"/graphql", "application/json", big, nil); resp.StatusCode != 413 || !strings.Contains(body, "body: must be at most 1048576 bytes") {
-		t.Errorf("large body: %d %.200s", resp.StatusCode, body)
-	}
-	// Without a Content-Length (chunked), the limit holds too.
-	req, _ := http.NewRequest("POST", g.url+"/graphql", io.MultiReader(strings.NewReader(big)))
-	req.Header.Set("Content-Type", "application/json")
-	req.ContentLength = -1
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 413 {
-		t.Errorf("chunked large body: %d, want 413", resp.StatusCode)
-	}
-	long := g.url + "/graphql?query=" + url.QueryEscape("{ users { id } }") + "&pad=" + strings.Repeat("y", 9000)
-	if resp, body := do(t, "GET", long, "", "", map[string]string{"Apollo-Require-Preflight": "1"}); resp.StatusCode != 414 || !strings.Contains(body, "query string: must be at most 8192 bytes") {
-		t.Errorf("long query string: %d %s", resp.StatusCode, body)
-	}
-}
-
 func TestRequestDeadlineReachesUpstream(t *testing.T) {
-	g := newGateway(t, eventsim.Config{EventDelay: 2 * time.Second}, func(c *config.Config) { c.HTTP.RequestTimeout = 100 * time.Millisecond })
-	resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(`{ event(id: "event-1") { id } }`), nil)
+	g := graphtest.New(t, eventsim.Config{EventDelay: 2 * time.Second}, func(c *config.Config) { c.HTTP.RequestTimeout = 100 * time.Millisecond })
+	resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(`{ event(id: "event-1") { id } }`), nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "UPSTREAM_TIMEOUT") {
 		t.Fatalf("%d %s, want an UPSTREAM_TIMEOUT error", resp.StatusCode, body)
 	}
-	if n := g.sim.Count(eventsim.RouteGetEventByID); n != 1 {
+	if n := g.Sim.Count(eventsim.RouteGetEventByID); n != 1 {
 		t.Errorf("%d upstream calls: the deadline should stop retries", n)
 	}
 }
 
-func TestMediaTypes(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
-	tests := []struct {
-		accept, query string
-		status        int
-		contentType   string
-	}{
-		{"application/graphql-response+json", "{ users { id } }", 200, "application/graphql-response+json"},
-		{"application/graphql-response+json", "{ users { id ", 400, "application/graphql-response+json"},
-		{"application/graphql-response+json, application/json;q=0.9", "{ nope }", 400, "application/graphql-response+json"},
-		{"application/json", "{ users { id } }", 200, "application/json"},
-		{"", "{ users { id } }", 200, "application/json"},
-	}
-	for _, tt := range tests {
-		resp, _ := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(tt.query), map[string]string{"Accept": tt.accept})
-		if resp.StatusCode != tt.status || resp.Header.Get("Content-Type") != tt.contentType {
-			t.Errorf("Accept %q, %q: %d %s; want %d %s", tt.accept, tt.query, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status, tt.contentType)
-		}
-	}
-}
-
 func TestCORSAllowList(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, func(c *config.Config) { c.HTTP.CORSAllowedOrigins = []string{"https://ok.example"} })
+	g := graphtest.New(t, eventsim.Config{}, func(c *config.Config) { c.HTTP.CORSAllowedOrigins = []string{"https://ok.example"} })
 	pre := map[string]string{"Origin": "https://ok.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,idempotency-key"}
-	resp, _ := do(t, "OPTIONS", g.url+"/graphql", "", "", pre)
+	resp, _ := do(t, "OPTIONS", g.URL+"/graphql", "", "", pre)
 	if resp.Header.Get("Access-Control-Allow-Origin") != "https://ok.example" || !strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "idempotency-key") {
 		t.Errorf("preflight from an allowed origin: %d %v", resp.StatusCode, resp.Header)
 	}
 	pre["Origin"] = "https://evil.example"
-	if resp, _ := do(t, "OPTIONS", g.url+"/graphql", "", "", pre); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+	if resp, _ := do(t, "OPTIONS", g.URL+"/graphql", "", "", pre); resp.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Error("preflight from another origin allowed")
 	}
 }
 
 func TestAutomaticPersistedQueries(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
+	g := graphtest.New(t, eventsim.Config{}, nil)
 	query := "{ users { id } }"
 	sum := sha256.Sum256([]byte(query))
 	hash := hex.EncodeToString(sum[:])
 	ext := `"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + hash + `"}}`
-	if _, body := do(t, "POST", g.url+"/graphql", "application/json", `{`+ext+`}`, nil); !strings.Contains(body, "PersistedQueryNotFound") {
+	if _, body := do(t, "POST", g.URL+"/graphql", "application/json", `{`+ext+`}`, nil); !strings.Contains(body, "PersistedQueryNotFound") {
 		t.Errorf("unknown hash: %s", body)
 	}
-	if _, body := do(t, "POST", g.url+"/graphql", "application/json", `{"query":"`+query+`",`+ext+`}`, nil); !strings.Contains(body, `"users"`) {
+	if _, body := do(t, "POST", g.URL+"/graphql", "application/json", `{"query":"`+query+`",`+ext+`}`, nil); !strings.Contains(body, `"users"`) {
 		t.Errorf("register: %s", body)
 	}
-	if _, body := do(t, "POST", g.url+"/graphql", "application/json", `{`+ext+`}`, nil); !strings.Contains(body, `"users"`) {
+	if _, body := do(t, "POST", g.URL+"/graphql", "application/json", `{`+ext+`}`, nil); !strings.Contains(body, `"users"`) {
 		t.Errorf("by hash: %s", body)
 	}
 	bad := strings.Replace(ext, hash, strings.Repeat("0", 64), 1)
-	if _, body := do(t, "POST", g.url+"/graphql", "application/json", `{"query":"`+query+`",`+bad+`}`, nil); !strings.Contains(body, "provided APQ hash does not match query") {
+	if _, body := do(t, "POST", g.URL+"/graphql", "application/json", `{"query":"`+query+`",`+bad+`}`, nil); !strings.Contains(body, "provided APQ hash does not match query") {
 		t.Errorf("wrong hash: %s", body)
 	}
 }

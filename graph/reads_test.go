@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
 )
@@ -20,9 +21,9 @@ type eventIDs struct {
 func TestUserWith1000EventsFetchesAllAtOnceByDefault(t *testing.T) {
 	// With the default settings the adaptive limit starts at its ceiling
 	// (1024): a healthy upstream gets a user's 1000 lookups in one wave.
-	g := newGateway(t, eventsim.Config{Users: 1, EventsPerUser: 1000}, nil)
-	g.sim.HoldEvents(1000) // no lookup answers until all 1000 are in flight together
-	res := g.query(t, `{ user(id: "u1") { events { id } } }`, nil)
+	g := graphtest.New(t, eventsim.Config{Users: 1, EventsPerUser: 1000}, nil)
+	g.Sim.HoldEvents(1000) // no lookup answers until all 1000 are in flight together
+	res := g.Query(t, `{ user(id: "u1") { events { id } } }`, nil)
 	if len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
 	}
@@ -36,38 +37,38 @@ func TestUserWith1000EventsFetchesAllAtOnceByDefault(t *testing.T) {
 			t.Fatalf("event %d is %q, want %q: order lost", i, e.ID, want)
 		}
 	}
-	if n := g.sim.Count(eventsim.RouteGetEventByID); n != 1000 {
+	if n := g.Sim.Count(eventsim.RouteGetEventByID); n != 1000 {
 		t.Errorf("%d getEventById calls, want 1000", n)
 	}
-	if p := g.sim.PeakInFlight(eventsim.RouteGetEventByID); p != 1000 {
+	if p := g.Sim.PeakInFlight(eventsim.RouteGetEventByID); p != 1000 {
 		t.Errorf("peak in flight %d, want 1000: lookups were not all concurrent", p)
 	}
-	if n := g.sim.Count(eventsim.RouteGetUserByID); n != 1 {
+	if n := g.Sim.Count(eventsim.RouteGetUserByID); n != 1 {
 		t.Errorf("%d getUserById calls, want 1", n)
 	}
 }
 
 func TestConcurrencyBoundIsHonoured(t *testing.T) {
-	g := newGateway(t, eventsim.Config{EventDelay: 50 * time.Millisecond, Users: 1, EventsPerUser: 50},
+	g := graphtest.New(t, eventsim.Config{EventDelay: 50 * time.Millisecond, Users: 1, EventsPerUser: 50},
 		func(c *config.Config) { c.Upstream.Client.MaxConcurrency = 10 })
-	res := g.query(t, `{ user(id: "u1") { events { id } } }`, nil)
+	res := g.Query(t, `{ user(id: "u1") { events { id } } }`, nil)
 	if len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
 	}
-	if n := g.sim.Count(eventsim.RouteGetEventByID); n != 50 {
+	if n := g.Sim.Count(eventsim.RouteGetEventByID); n != 50 {
 		t.Errorf("%d calls, want 50", n)
 	}
-	if p := g.sim.PeakInFlight(eventsim.RouteGetEventByID); p != 10 {
+	if p := g.Sim.PeakInFlight(eventsim.RouteGetEventByID); p != 10 {
 		t.Errorf("peak in flight %d, want exactly the bound 10", p)
 	}
 }
 
 func TestUsersEventsCostOneListAndOneLookupPerDistinctEvent(t *testing.T) {
-	g := newGateway(t, eventsim.Config{EventDelay: 100 * time.Millisecond}, nil)
+	g := graphtest.New(t, eventsim.Config{EventDelay: 100 * time.Millisecond}, nil)
 	// Users 4 and 5 share events with the seed users and with each other.
-	g.sim.PutUser(eventsim.User{ID: "4", UserName: "dup", Events: []string{"event-1", "event-2", "event-4"}})
-	g.sim.PutUser(eventsim.User{ID: "5", UserName: "dup2", Events: []string{"event-1", "event-1", "event-3"}})
-	res := g.query(t, `{ users { id events { id user { id } } } }`, nil)
+	g.Sim.PutUser(eventsim.User{ID: "4", UserName: "dup", Events: []string{"event-1", "event-2", "event-4"}})
+	g.Sim.PutUser(eventsim.User{ID: "5", UserName: "dup2", Events: []string{"event-1", "event-1", "event-3"}})
+	res := g.Query(t, `{ users { id events { id user { id } } } }`, nil)
 	if len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
 	}
@@ -98,19 +99,19 @@ func TestUsersEventsCostOneListAndOneLookupPerDistinctEvent(t *testing.T) {
 		eventsim.RouteGetUserByID: 0,
 	}
 	for route, want := range counts {
-		if n := g.sim.Count(route); n != want {
+		if n := g.Sim.Count(route); n != want {
 			t.Errorf("%s: %d calls, want %d", route, n, want)
 		}
 	}
-	if p := g.sim.PeakInFlight(eventsim.RouteGetEventByID); p != 4 {
+	if p := g.Sim.PeakInFlight(eventsim.RouteGetEventByID); p != 4 {
 		t.Errorf("peak in flight %d, want 4: per-user round trips ran in sequence", p)
 	}
 }
 
 func TestFailedEventFetchIsAPartialResult(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
-	g.sim.FailEvent("event-2", http.StatusInternalServerError, -1)
-	res := g.query(t, `{ users { id events { id } } }`, nil)
+	g := graphtest.New(t, eventsim.Config{}, nil)
+	g.Sim.FailEvent("event-2", http.StatusInternalServerError, -1)
+	res := g.Query(t, `{ users { id events { id } } }`, nil)
 	if len(res.Errors) != 1 {
 		t.Fatalf("errors %+v, want exactly one", res.Errors)
 	}
@@ -134,17 +135,17 @@ func TestFailedEventFetchIsAPartialResult(t *testing.T) {
 	if got.Users[0].Events == nil || len(*got.Users[0].Events) != 2 || got.Users[2].Events == nil {
 		t.Errorf("other users did not resolve: %+v", got.Users)
 	}
-	if n := g.sim.Count(eventsim.RouteGetEventByID); n != 3+4 {
+	if n := g.Sim.Count(eventsim.RouteGetEventByID); n != 3+4 {
 		t.Errorf("%d getEventById calls, want 3 + 4 attempts for the failing one", n)
 	}
 }
 
 func TestTimeoutHasItsCode(t *testing.T) {
-	g := newGateway(t, eventsim.Config{EventDelay: 300 * time.Millisecond}, func(c *config.Config) {
+	g := graphtest.New(t, eventsim.Config{EventDelay: 300 * time.Millisecond}, func(c *config.Config) {
 		c.Upstream.Client.Timeout = 20 * time.Millisecond
 		c.Upstream.Client.Retry.MaxRetries = 1
 	})
-	res := g.query(t, `{ user(id: "2") { id events { id } } }`, nil)
+	res := g.Query(t, `{ user(id: "2") { id events { id } } }`, nil)
 	if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "UPSTREAM_TIMEOUT" {
 		t.Fatalf("errors %+v, want one UPSTREAM_TIMEOUT", res.Errors)
 	}
@@ -156,9 +157,9 @@ func TestTimeoutHasItsCode(t *testing.T) {
 }
 
 func TestUnknownIDs(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
-	g.sim.RemoveEvent("event-3")
-	res := g.query(t, `{ user(id: "1") { events { id } } nobody: user(id: "404") { id } nothing: event(id: "nope") { id } }`, nil)
+	g := graphtest.New(t, eventsim.Config{}, nil)
+	g.Sim.RemoveEvent("event-3")
+	res := g.Query(t, `{ user(id: "1") { events { id } } nobody: user(id: "404") { id } nothing: event(id: "nope") { id } }`, nil)
 	if len(res.Errors) > 0 {
 		t.Fatalf("errors %+v, want none", res.Errors)
 	}
@@ -178,15 +179,15 @@ func TestUnknownIDs(t *testing.T) {
 }
 
 func TestSameIDInTwoFieldsIsFetchedOnce(t *testing.T) {
-	g := newGateway(t, eventsim.Config{EventDelay: 20 * time.Millisecond}, nil)
-	res := g.query(t, `{ a: user(id: "1") { events { id } } b: user(id: "1") { events { name } } e: event(id: "event-3") { id } }`, nil)
+	g := graphtest.New(t, eventsim.Config{EventDelay: 20 * time.Millisecond}, nil)
+	res := g.Query(t, `{ a: user(id: "1") { events { id } } b: user(id: "1") { events { name } } e: event(id: "event-3") { id } }`, nil)
 	if len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
 	}
-	if n := g.sim.Count(eventsim.RouteGetUserByID); n != 1 {
+	if n := g.Sim.Count(eventsim.RouteGetUserByID); n != 1 {
 		t.Errorf("%d getUserById calls, want 1", n)
 	}
-	if n := g.sim.Count(eventsim.RouteGetEventByID); n != 2 {
+	if n := g.Sim.Count(eventsim.RouteGetEventByID); n != 2 {
 		t.Errorf("%d getEventById calls for event-1 and event-3, want 2", n)
 	}
 }

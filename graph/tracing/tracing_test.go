@@ -1,4 +1,4 @@
-package graph_test
+package tracing_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
 	"go.opentelemetry.io/otel"
@@ -41,9 +42,9 @@ func spansNamed(spans []sdktrace.ReadOnlySpan, prefix string) []sdktrace.ReadOnl
 // event with its HTTP attempt under it, and a retry as an event.
 func TestTraceOfAUserWithEvents(t *testing.T) {
 	rec := recordSpans(t)
-	g := newGateway(t, eventsim.Config{Users: 1, EventsPerUser: 5}, nil)
-	g.sim.FailEvent("u1-e3", 503, 1) // one retry
-	if res := g.query(t, `query Screen { user(id: "u1") { events { id } } }`, nil); len(res.Errors) > 0 {
+	g := graphtest.New(t, eventsim.Config{Users: 1, EventsPerUser: 5}, nil)
+	g.Sim.FailEvent("u1-e3", 503, 1) // one retry
+	if res := g.Query(t, `query Screen { user(id: "u1") { events { id } } }`, nil); len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
 	}
 	spans := rec.Ended()
@@ -96,10 +97,10 @@ func TestTraceOfAUserWithEvents(t *testing.T) {
 
 func TestTraceOfAddEventCarriesTheBreaker(t *testing.T) {
 	rec := recordSpans(t)
-	g := newGateway(t, eventsim.Config{}, func(c *config.Config) {})
+	g := graphtest.New(t, eventsim.Config{}, func(c *config.Config) {})
 	key := "trace-key"
-	g.addEvent(t, map[string]any{"name": "Traced", "userId": "1"}, &key)
-	g.addEvent(t, map[string]any{"name": "Traced", "userId": "1"}, &key)
+	g.AddEvent(t, map[string]any{"name": "Traced", "userId": "1"}, &key)
+	g.AddEvent(t, map[string]any{"name": "Traced", "userId": "1"}, &key)
 	var states, replays []string
 	for _, s := range rec.Ended() {
 		for _, a := range s.Attributes() {

@@ -1,4 +1,4 @@
-package graph_test
+package transport_test
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	coderws "github.com/coder/websocket"
 
 	"github.com/coder/websocket/wsjson"
+	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/testwait"
@@ -25,11 +26,11 @@ type wsClient struct {
 	proto string
 }
 
-func dialWS(t *testing.T, g *gateway, proto string, header http.Header) (*wsClient, error) {
+func dialWS(t *testing.T, g *graphtest.Gateway, proto string, header http.Header) (*wsClient, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, _, err := coderws.Dial(ctx, strings.Replace(g.url, "http", "ws", 1)+"/graphql",
+	conn, _, err := coderws.Dial(ctx, strings.Replace(g.URL, "http", "ws", 1)+"/graphql",
 		&coderws.DialOptions{Subprotocols: []string{proto}, HTTPHeader: header})
 	if err != nil {
 		return nil, err
@@ -83,8 +84,8 @@ func (c *wsClient) subscribe(id, query string) {
 	c.send(map[string]any{"id": id, "type": typ, "payload": map[string]any{"query": query}})
 }
 
-func realtimeGateway(t *testing.T, mod func(*config.Config)) *gateway {
-	return newGateway(t, eventsim.Config{}, func(c *config.Config) {
+func realtimeGateway(t *testing.T, mod func(*config.Config)) *graphtest.Gateway {
+	return graphtest.New(t, eventsim.Config{}, func(c *config.Config) {
 		c.Realtime.PollInterval = 10 * time.Millisecond
 		if mod != nil {
 			mod(c)
@@ -103,8 +104,8 @@ func TestEventAddedOverBothWebSocketProtocols(t *testing.T) {
 			c.subscribe("1", `subscription { eventAdded(userId: "2") { id name userId } }`)
 			// Wait until the subscription is live: the feed counts it.
 			testwait.For(t, func() bool { return subscribers(g) == 1 })
-			g.addEvent(t, map[string]any{"name": "Not for 2", "userId": "1"}, nil)
-			added := g.addEvent(t, map[string]any{"name": "For 2", "userId": "2"}, nil)
+			g.AddEvent(t, map[string]any{"name": "Not for 2", "userId": "1"}, nil)
+			added := g.AddEvent(t, map[string]any{"name": "For 2", "userId": "2"}, nil)
 			m := c.read()
 			want := map[string]string{"graphql-transport-ws": "next", "graphql-ws": "data"}[proto]
 			if m["type"] != want || !strings.Contains(jsonString(m), added.Event.ID) || strings.Contains(jsonString(m), "Not for 2") {
@@ -122,9 +123,9 @@ func TestEventsAddedByOtherClientsArePolled(t *testing.T) {
 	}
 	c.subscribe("1", `subscription { eventAdded { id name } }`)
 	testwait.For(t, func() bool { return subscribers(g) == 1 })
-	testwait.For(t, func() bool { return g.sim.Count(eventsim.RouteGetEvents) >= 2 }) // the baseline is taken
+	testwait.For(t, func() bool { return g.Sim.Count(eventsim.RouteGetEvents) >= 2 }) // the baseline is taken
 	// Another client writes to the upstream directly.
-	resp, err := http.Post(g.simURL+"/addEvent", "application/json", strings.NewReader(`{"id":"elsewhere-1","name":"Elsewhere","userId":"3"}`))
+	resp, err := http.Post(g.SimURL+"/addEvent", "application/json", strings.NewReader(`{"id":"elsewhere-1","name":"Elsewhere","userId":"3"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestEventsAddedByOtherClientsArePolled(t *testing.T) {
 
 func TestEventAddedOverSSE(t *testing.T) {
 	g := realtimeGateway(t, nil)
-	req, _ := http.NewRequest("POST", g.url+"/graphql", strings.NewReader(`{"query":"subscription { eventAdded { id } }"}`))
+	req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(`{"query":"subscription { eventAdded { id } }"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
@@ -145,7 +146,7 @@ func TestEventAddedOverSSE(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	testwait.For(t, func() bool { return subscribers(g) == 1 })
-	added := g.addEvent(t, map[string]any{"name": "Pushed", "userId": "1"}, nil)
+	added := g.AddEvent(t, map[string]any{"name": "Pushed", "userId": "1"}, nil)
 	lines := bufio.NewScanner(resp.Body)
 	for lines.Scan() {
 		if strings.HasPrefix(lines.Text(), "data:") && strings.Contains(lines.Text(), added.Event.ID) {
@@ -185,7 +186,7 @@ func TestWebSocketLimits(t *testing.T) {
 	// A second connection is closed with 1013.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	second, _, err := coderws.Dial(ctx, strings.Replace(g.url, "http", "ws", 1)+"/graphql",
+	second, _, err := coderws.Dial(ctx, strings.Replace(g.URL, "http", "ws", 1)+"/graphql",
 		&coderws.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err == nil {
 		_, _, err = second.Read(ctx)
@@ -212,7 +213,7 @@ func TestShutdownClosesWebSocketsGoingAway(t *testing.T) {
 	}
 	c.subscribe("1", `subscription { eventAdded { id } }`)
 	testwait.For(t, func() bool { return subscribers(g) == 1 })
-	g.endStreams()
+	g.EndStreams()
 	_, err = c.tryRead()
 	for err == nil {
 		_, err = c.tryRead()
@@ -227,7 +228,7 @@ func TestShutdownClosesWebSocketsGoingAway(t *testing.T) {
 }
 
 // subscribers is the number of live eventAdded subscriptions in g.
-func subscribers(g *gateway) int { return g.Feed.Subscribers() }
+func subscribers(g *graphtest.Gateway) int { return g.Feed.Subscribers() }
 
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)

@@ -1,10 +1,11 @@
-package graph_test
+package transport_test
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 )
 
@@ -12,7 +13,7 @@ import (
 // message that names what is wrong without repeating the body, and changes
 // nothing upstream.
 func TestGraphQLClientMistakesAreCoded(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
+	g := graphtest.New(t, eventsim.Config{}, nil)
 	batch := "[" + strings.TrimSuffix(strings.Repeat(gqlBody("{ users { id } }")+",", 1000), ",") + "]"
 	tests := []struct {
 		name, method, contentType, body, query string
@@ -37,7 +38,7 @@ func TestGraphQLClientMistakesAreCoded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url := g.url + "/graphql"
+			url := g.URL + "/graphql"
 			if tt.query != "" {
 				url += "?" + tt.query
 			}
@@ -61,7 +62,7 @@ func TestGraphQLClientMistakesAreCoded(t *testing.T) {
 			}
 		})
 	}
-	if n := g.sim.Count(eventsim.RouteGetUsers) + g.sim.Count(eventsim.RouteGetUserByID) + g.sim.Count(eventsim.RouteAddEvent); n != 0 {
+	if n := g.Sim.Count(eventsim.RouteGetUsers) + g.Sim.Count(eventsim.RouteGetUserByID) + g.Sim.Count(eventsim.RouteAddEvent); n != 0 {
 		t.Errorf("refused requests made %d upstream calls", n)
 	}
 }
@@ -70,7 +71,7 @@ func TestGraphQLClientMistakesAreCoded(t *testing.T) {
 // application/graphql-response+json a 400 without "data"; with
 // application/json a 200 (the spec's preference), also without "data".
 func TestRequestErrorsFollowGraphQLOverHTTP(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
+	g := graphtest.New(t, eventsim.Config{}, nil)
 	docs := map[string]string{
 		"parse":      gqlBody("{ users { id "),
 		"validation": gqlBody("{ users { age } }"),
@@ -82,7 +83,7 @@ func TestRequestErrorsFollowGraphQLOverHTTP(t *testing.T) {
 			"application/json":                  200,
 			"":                                  200,
 		} {
-			resp, body := do(t, "POST", g.url+"/graphql", "application/json", doc, map[string]string{"Accept": accept})
+			resp, body := do(t, "POST", g.URL+"/graphql", "application/json", doc, map[string]string{"Accept": accept})
 			if resp.StatusCode != wantStatus || strings.Contains(body, `"data"`) || !strings.Contains(body, `"code":"GRAPHQL_`) {
 				t.Errorf("%s error, Accept %q: %d %.200s; want %d, coded, no data", name, accept, resp.StatusCode, body, wantStatus)
 			}

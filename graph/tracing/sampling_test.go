@@ -1,4 +1,4 @@
-package graph_test
+package tracing_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -53,8 +54,8 @@ func TestUnsampledRequestStartsNoGraphQLSpans(t *testing.T) {
 	otel.SetTracerProvider(tp)
 	t.Cleanup(func() { otel.SetTracerProvider(prev); _ = tp.Shutdown(context.Background()) })
 
-	g := newGateway(t, eventsim.Config{Users: 1, EventsPerUser: 3}, nil)
-	res := g.query(t, `query Screen { user(id: "u1") { events { id name } } }`, nil)
+	g := graphtest.New(t, eventsim.Config{Users: 1, EventsPerUser: 3}, nil)
+	res := g.Query(t, `query Screen { user(id: "u1") { events { id name } } }`, nil)
 	if len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
 	}
@@ -73,8 +74,8 @@ func TestUnsampledRequestStartsNoGraphQLSpans(t *testing.T) {
 // resolver that calls out.
 func TestSampledRequestTracesOperationAndResolvers(t *testing.T) {
 	rec := recordSpans(t)
-	g := newGateway(t, eventsim.Config{Users: 1, EventsPerUser: 3}, nil)
-	if res := g.query(t, `query Screen { user(id: "u1") { events { id name } } }`, nil); len(res.Errors) > 0 {
+	g := graphtest.New(t, eventsim.Config{Users: 1, EventsPerUser: 3}, nil)
+	if res := g.Query(t, `query Screen { user(id: "u1") { events { id name } } }`, nil); len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
 	}
 	spans := rec.Ended()

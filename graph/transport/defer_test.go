@@ -1,4 +1,4 @@
-package graph_test
+package transport_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 )
 
@@ -16,9 +17,9 @@ const deferQuery = `{ user(id: "1") { userName ... @defer { events { id name } }
 // A client that does not accept incremental delivery gets the complete
 // result in one answer, never "hasNext": true with nothing after it.
 func TestDeferWithoutIncrementalDeliveryIsInlined(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
+	g := graphtest.New(t, eventsim.Config{}, nil)
 	for _, accept := range []string{"", "application/json", "application/graphql-response+json"} {
-		resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(deferQuery), map[string]string{"Accept": accept})
+		resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(deferQuery), map[string]string{"Accept": accept})
 		if resp.StatusCode != 200 || strings.Contains(body, "hasNext") || !strings.Contains(body, "event-3") || !strings.Contains(body, "john_doe") {
 			t.Errorf("Accept %q: %d %s; want the whole result at once", accept, resp.StatusCode, body)
 		}
@@ -28,8 +29,8 @@ func TestDeferWithoutIncrementalDeliveryIsInlined(t *testing.T) {
 // multipart/mixed (Apollo Client, urql): the user's name first, the events
 // in a later part, each part JSON, the last saying hasNext false.
 func TestDeferOverMultipartMixed(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
-	resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(deferQuery),
+	g := graphtest.New(t, eventsim.Config{}, nil)
+	resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(deferQuery),
 		map[string]string{"Accept": "multipart/mixed;deferSpec=20220824, application/json"})
 	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/mixed" {
@@ -67,8 +68,8 @@ func TestDeferOverMultipartMixed(t *testing.T) {
 
 // SSE (graphql-sse's distinct connections mode): next events, then complete.
 func TestDeferOverSSE(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
-	resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(deferQuery), map[string]string{"Accept": "text/event-stream"})
+	g := graphtest.New(t, eventsim.Config{}, nil)
+	resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(deferQuery), map[string]string{"Accept": "text/event-stream"})
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") ||
 		strings.Count(body, "event: next") < 2 || !strings.Contains(body, "event: complete") || !strings.Contains(body, "event-3") {
 		t.Errorf("%d %q:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
@@ -77,9 +78,9 @@ func TestDeferOverSSE(t *testing.T) {
 
 // A deferred part keeps its error, with its path.
 func TestDeferredErrorsKeepTheirPath(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
-	g.sim.FailEvent("event-3", 500, -1)
-	_, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(deferQuery),
+	g := graphtest.New(t, eventsim.Config{}, nil)
+	g.Sim.FailEvent("event-3", 500, -1)
+	_, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(deferQuery),
 		map[string]string{"Accept": "multipart/mixed;deferSpec=20220824"})
 	if !strings.Contains(body, `"path":["user","events"]`) || !strings.Contains(body, "UPSTREAM_UNAVAILABLE") {
 		t.Errorf("deferred failure:\n%s", body)
@@ -89,12 +90,12 @@ func TestDeferredErrorsKeepTheirPath(t *testing.T) {
 // Clients that list the incremental types on every request (urql, GraphiQL)
 // get a plain JSON answer for a query without @defer, not a one-part stream.
 func TestPlainQueriesAreNotStreamedToClientsThatAcceptStreams(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
+	g := graphtest.New(t, eventsim.Config{}, nil)
 	for _, accept := range []string{
 		"application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed",
 		"application/json, multipart/mixed",
 	} {
-		resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(`{ user(id: "1") { userName } }`), map[string]string{"Accept": accept})
+		resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(`{ user(id: "1") { userName } }`), map[string]string{"Accept": accept})
 		if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") || strings.HasPrefix(ct, "text/event-stream") || !strings.Contains(body, "john_doe") {
 			t.Errorf("Accept %q: %s %s; want a plain JSON answer", accept, ct, body)
 		}
@@ -107,9 +108,9 @@ func TestPlainQueriesAreNotStreamedToClientsThatAcceptStreams(t *testing.T) {
 // A subscription over plain HTTP is refused with a code, not answered with
 // its first event (or null) nor cut off silently at the request deadline.
 func TestSubscriptionsNeedAStream(t *testing.T) {
-	g := newGateway(t, eventsim.Config{}, nil)
+	g := graphtest.New(t, eventsim.Config{}, nil)
 	for _, accept := range []string{"application/json", "multipart/mixed;subscriptionSpec=1.0, application/json"} {
-		resp, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody(`subscription { eventAdded { id } }`), map[string]string{"Accept": accept})
+		resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(`subscription { eventAdded { id } }`), map[string]string{"Accept": accept})
 		if resp.StatusCode != 200 || !strings.Contains(body, `"code":"SUBSCRIPTION_NEEDS_STREAM"`) || strings.Contains(body, `"data"`) {
 			t.Errorf("Accept %q: %d %s; want SUBSCRIPTION_NEEDS_STREAM", accept, resp.StatusCode, body)
 		}
