@@ -1,8 +1,10 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"go.yaml.in/yaml/v3"
 )
 
 // deployDir is the repository's deploy/ folder, from this package.
@@ -107,8 +110,8 @@ func (s deploySetting) where() string { return fmt.Sprintf("%s:%d (%s)", s.file,
 type deployFile struct {
 	path, rel string
 	settings  []deploySetting
-	nodes     []yamlNode // YAML files only
-	envBlocks int        // env-looking section headers seen, to catch an extractor that found nothing
+	entries   []yamlEntry // YAML files only
+	envBlocks int         // env-looking section headers seen, to catch an extractor that found nothing
 }
 
 // readDeployFiles reads every file under deploy/, and the gateway's own
@@ -136,9 +139,9 @@ func readDeployFiles(t *testing.T) []deployFile {
 		base := strings.ToLower(filepath.Base(path))
 		switch {
 		case strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml"):
-			f.nodes, err = parseDeployYAML(string(src))
+			f.entries, err = parseDeployYAML(src)
 			if err == nil {
-				f.settings, f.envBlocks, err = yamlSettings(rel, f.nodes)
+				f.settings, f.envBlocks, err = yamlSettings(rel, f.entries)
 			}
 		case base == "dockerfile" || strings.HasSuffix(base, ".dockerfile"):
 			f.settings = dockerfileSettings(rel, string(src))
@@ -246,7 +249,7 @@ func TestDeployProbesAndLoadBalancer(t *testing.T) {
 	var composeServices []string
 	for _, f := range files {
 		dir := filepath.Dir(f.rel)
-		for _, n := range f.nodes {
+		for _, n := range f.entries {
 			unit := n.unit
 			if strings.Contains(strings.ToLower(unit), "eventsim") || strings.Contains(unit, "redis") {
 				continue // not the gateway
@@ -254,27 +257,27 @@ func TestDeployProbesAndLoadBalancer(t *testing.T) {
 			switch {
 			case n.key == "path" && n.under("readinessProbe", "httpGet"):
 				probes++
-				if n.value != "/readyz" {
-					t.Errorf("%s:%d: readinessProbe on %s; want /readyz (it turns 503 while draining)", f.rel, n.line, n.value)
+				if n.value.Value != "/readyz" {
+					t.Errorf("%s:%d: readinessProbe on %s; want /readyz (it turns 503 while draining)", f.rel, n.line, n.value.Value)
 				}
-				serves(f.rel, n.value)
+				serves(f.rel, n.value.Value)
 			case n.key == "path" && (n.under("livenessProbe", "httpGet") || n.under("startupProbe", "httpGet")):
 				probes++
-				if n.value != "/healthz" {
-					t.Errorf("%s:%d: liveness/startup probe on %s; want /healthz (a degraded or draining gateway must not be restarted)", f.rel, n.line, n.value)
+				if n.value.Value != "/healthz" {
+					t.Errorf("%s:%d: liveness/startup probe on %s; want /healthz (a degraded or draining gateway must not be restarted)", f.rel, n.line, n.value.Value)
 				}
-				serves(f.rel, n.value)
+				serves(f.rel, n.value.Value)
 			case n.key == "terminationGracePeriodSeconds" || n.key == "stop_grace_period":
-				grace, err := time.ParseDuration(n.value)
+				grace, err := time.ParseDuration(n.value.Value)
 				if n.key == "terminationGracePeriodSeconds" {
 					var secs int
-					secs, err = strconv.Atoi(n.value)
+					secs, err = strconv.Atoi(n.value.Value)
 					grace = time.Duration(secs) * time.Second
 				}
 				cfg := configIn(dir)
 				need := cfg.HTTP.ShutdownDrainDelay + cfg.HTTP.ShutdownTimeout
 				if err != nil || grace <= need {
-					t.Errorf("%s:%d: %s %s; want more than SHUTDOWN_DRAIN_DELAY + SHUTDOWN_TIMEOUT = %s", f.rel, n.line, n.key, n.value, need)
+					t.Errorf("%s:%d: %s %s; want more than SHUTDOWN_DRAIN_DELAY + SHUTDOWN_TIMEOUT = %s", f.rel, n.line, n.key, n.value.Value, need)
 				}
 			case len(n.path) == 1 && n.path[0] == "services" && strings.HasPrefix(n.key, "gateway"):
 				composeServices = append(composeServices, n.key)
@@ -340,6 +343,9 @@ services:
     <<: *gw
     environment:
     - 'PORT=3000'
+  gateway-2:
+    <<: *gw
+    environment: {LOG_LEVEL: debug, REDIS_URL: }
 `
 	const k8s = `
 apiVersion: apps/v1
@@ -405,9 +411,10 @@ spec:
 		blocks int
 		want   []string
 	}{
-		{"compose", compose, 3, []string{
+		{"compose", compose, 4, []string{
 			`5 x-gateway APP_ENV="production"`, `6 x-gateway EVENT_API_BASE_URL="http://eventsim:4000"`,
 			`10 eventsim SIM_PORT="4000"`, `11 eventsim SIM_LOG_FORMAT=(no value)`, `16 gateway-1 PORT="3000"`,
+			`19 gateway-2 LOG_LEVEL="debug"`, `19 gateway-2 REDIS_URL=(no value)`,
 		}},
 		{"k8s", k8s, 4, []string{
 			`15 gateway REDIS_URL=(no value)`, `21 gateway REDIS_TIMEOUT="1s"`,
@@ -415,11 +422,11 @@ spec:
 			`35 gateway-redis REDIS_URL=(no value)`, `37 gateway-redis LOG_LEVEL="debug"`,
 		}},
 	} {
-		nodes, err := parseDeployYAML(tt.src)
+		entries, err := parseDeployYAML([]byte(tt.src))
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		ss, blocks, err := yamlSettings("sample", nodes)
+		ss, blocks, err := yamlSettings("sample", entries)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -432,10 +439,17 @@ spec:
 	if g := got(dockerfileSettings("deploy/eventsim.Dockerfile", dockerfile)); !slices.Equal(g, want) {
 		t.Errorf("Dockerfile: found\n%s\nwant\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
 	}
-	for _, bad := range []string{"services:\n  a:\n    environment: {A: b}\n", "a:\n\tb: c\n", "a: 'unterminated\n"} {
-		nodes, err := parseDeployYAML(bad)
+	for _, bad := range []string{
+		"services:\n  a:\n    environment: A=b\n",
+		"services:\n  a:\n    environment:\n      - A: b\n",
+		"spec:\n  env:\n    - A=b\n",
+		"kind: ConfigMap\ndata:\n  A: [b]\n",
+		"a:\n\tb: c\n",
+		"a: 'unterminated\n",
+	} {
+		entries, err := parseDeployYAML([]byte(bad))
 		if err == nil {
-			_, _, err = yamlSettings("sample", nodes)
+			_, _, err = yamlSettings("sample", entries)
 		}
 		if err == nil {
 			t.Errorf("%q: read without complaint; want an error", bad)
@@ -459,224 +473,163 @@ spec:
 	}
 }
 
-// yamlNode is one `key: value` line (or `- scalar` item) of a YAML file,
-// with the keys of the mappings it is nested in ("-" for a sequence item).
-type yamlNode struct {
-	doc, line int
-	path      []string // enclosing keys, outermost first
-	key       string   // "" for a bare sequence item
-	value     string   // the scalar, unquoted; "" when the node has children
-	item      int      // id of the innermost sequence item enclosing the node (0: none)
-	unit      string   // filled in by yamlSettings
+// yamlEntry is one `key: value` of a YAML document, as go.yaml.in/yaml/v3
+// read it, with where it stands: the keys of the mappings it is nested in
+// and the unit it belongs to.
+type yamlEntry struct {
+	kind  string   // the document's Kubernetes kind; "" in a compose file
+	unit  string   // compose service or x- key, or the Kubernetes object's metadata.name
+	path  []string // enclosing mapping keys, outermost first; sequence items add none
+	key   string
+	value *yaml.Node
+	line  int // the key's
 }
 
-// under reports whether keys are the last enclosing keys of n, ignoring
-// sequence items.
-func (n yamlNode) under(keys ...string) bool {
-	var p []string
-	for _, k := range n.path {
-		if k != "-" {
-			p = append(p, k)
-		}
-	}
-	return len(p) >= len(keys) && slices.Equal(p[len(p)-len(keys):], keys)
+// under reports whether keys are the last enclosing keys of e.
+func (e yamlEntry) under(keys ...string) bool {
+	return len(e.path) >= len(keys) && slices.Equal(e.path[len(e.path)-len(keys):], keys)
 }
 
-// parseDeployYAML turns block-style YAML into nodes. It refuses tabs in
-// indentation, flow mappings and unterminated quotes.
-func parseDeployYAML(src string) ([]yamlNode, error) {
-	type frame struct {
-		indent int
-		key    string // "-" for a sequence item
-		item   int
-	}
-	var (
-		nodes []yamlNode
-		stack []frame
-		doc   int
-		items int
-	)
-	sc := bufio.NewScanner(strings.NewReader(src))
-	for lineNo := 1; sc.Scan(); lineNo++ {
-		raw := sc.Text()
-		if strings.TrimSpace(raw) == "---" {
-			doc, stack = doc+1, nil
-			continue
+// parseDeployYAML reads every document of a YAML file and lists its
+// entries in the order they are written. Aliases are not followed: what an
+// anchor holds is listed once, where it is written (compose's x-gateway,
+// not each replica that merges it in).
+func parseDeployYAML(src []byte) ([]yamlEntry, error) {
+	var entries []yamlEntry
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return entries, nil
 		}
-		text, err := stripYAMLComment(raw)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %v", lineNo, err)
+			return nil, err
 		}
-		if strings.TrimSpace(text) == "" {
+		if len(doc.Content) == 0 {
 			continue
 		}
-		trimmed := strings.TrimLeft(text, " ")
-		if strings.HasPrefix(trimmed, "\t") {
-			return nil, fmt.Errorf("line %d: tab in indentation", lineNo)
+		root := doc.Content[0]
+		var kind, name string
+		if n := yamlGet(root, "kind"); n != nil {
+			kind = n.Value
 		}
-		indent := len(text) - len(trimmed)
-		for trimmed != "" {
-			isItem := trimmed == "-" || strings.HasPrefix(trimmed, "- ")
-			for len(stack) > 0 {
-				top := stack[len(stack)-1]
-				if top.indent > indent || (top.indent == indent && (!isItem || top.key == "-")) {
-					stack = stack[:len(stack)-1]
-					continue
-				}
-				break
-			}
-			path := make([]string, len(stack))
-			item := 0
-			for i, f := range stack {
-				path[i] = f.key
-				if f.key == "-" {
-					item = f.item
-				}
-			}
-			if isItem {
-				items++
-				stack = append(stack, frame{indent: indent, key: "-", item: items})
-				rest := strings.TrimPrefix(trimmed, "-")
-				after := strings.TrimLeft(rest, " ")
-				indent += 1 + len(rest) - len(after)
-				trimmed = after
-				if trimmed != "" && !yamlLooksLikeKey(trimmed) {
-					v, err := yamlScalar(trimmed)
-					if err != nil {
-						return nil, fmt.Errorf("line %d: %v", lineNo, err)
+		if n := yamlGet(yamlGet(root, "metadata"), "name"); n != nil {
+			name = n.Value
+		}
+		var walk func(n *yaml.Node, path []string)
+		walk = func(n *yaml.Node, path []string) {
+			switch n.Kind {
+			case yaml.MappingNode:
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					k, v := n.Content[i], n.Content[i+1]
+					e := yamlEntry{kind: kind, unit: name, path: path, key: k.Value, value: v, line: k.Line}
+					full := append(slices.Clip(path), k.Value)
+					switch {
+					case len(full) >= 2 && full[0] == "services":
+						e.unit = full[1]
+					case strings.HasPrefix(full[0], "x-"):
+						e.unit = full[0]
 					}
-					nodes = append(nodes, yamlNode{doc: doc, line: lineNo, path: append(path, "-"), value: v, item: items})
-					trimmed = ""
+					entries = append(entries, e)
+					walk(v, full)
 				}
-				continue
+			case yaml.SequenceNode:
+				for _, item := range n.Content {
+					walk(item, path)
+				}
 			}
-			key, rest, _ := strings.Cut(trimmed, ":")
-			key = strings.Trim(key, `"'`)
-			v, err := yamlScalar(strings.TrimSpace(rest))
-			if err != nil {
-				return nil, fmt.Errorf("line %d: %v", lineNo, err)
-			}
-			nodes = append(nodes, yamlNode{doc: doc, line: lineNo, path: path, key: key, value: v, item: item})
-			stack = append(stack, frame{indent: indent, key: key})
-			trimmed = ""
+		}
+		walk(root, nil)
+	}
+}
+
+// yamlGet returns the value of key in the mapping m, or nil when m is not
+// a mapping or has no such key.
+func yamlGet(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
 		}
 	}
-	return nodes, sc.Err()
+	return nil
 }
 
-// yamlLooksLikeKey reports whether s starts a `key: value` or `key:` mapping entry.
-func yamlLooksLikeKey(s string) bool { return yamlKeyRE.MatchString(s) }
-
-var yamlKeyRE = regexp.MustCompile(`^("[^"]*"|'[^']*'|[^\s"'\[{][^:]*?):(\s|$)`)
-
-// stripYAMLComment removes a trailing # comment outside quotes.
-func stripYAMLComment(s string) (string, error) {
-	var quote rune
-	for i, r := range s {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			}
-		case r == '"' || r == '\'':
-			quote = r
-		case r == '#' && (i == 0 || s[i-1] == ' ' || s[i-1] == '\t'):
-			return strings.TrimRight(s[:i], " \t"), nil
-		}
-	}
-	if quote != 0 {
-		return "", fmt.Errorf("unterminated quote in %q", s)
-	}
-	return s, nil
-}
-
-// yamlScalar unquotes a plain or quoted scalar. Anchors and aliases read as
-// "" and as the alias; flow collections other than empty ones are refused.
-func yamlScalar(s string) (string, error) {
-	switch {
-	case s == "" || s == "[]" || s == "{}":
-		return "", nil
-	case strings.HasPrefix(s, "&"):
-		return "", nil // an anchor on a node whose children follow
-	case strings.HasPrefix(s, "{"):
-		return "", fmt.Errorf("flow mapping %s: write it as a block mapping", s)
-	case strings.HasPrefix(s, "|") || strings.HasPrefix(s, ">"):
-		return "", fmt.Errorf("block scalar %s: its lines would be read as keys", s)
-	case len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"':
-		return strconv.Unquote(s)
-	case len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'':
-		return strings.ReplaceAll(s[1:len(s)-1], "''", "'"), nil
-	}
-	return s, nil
-}
+// yamlNull reports whether n is an empty value (`environment:` with
+// nothing after it), which sets nothing.
+func yamlNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
 
 // yamlSettings finds the variables a compose file or Kubernetes manifests
-// set, and counts the env-looking sections, so that a section the
-// extractor skipped shows. Each node gets its unit: the compose service (or
-// top-level x- key), or the Kubernetes object's metadata.name.
-func yamlSettings(rel string, nodes []yamlNode) (settings []deploySetting, blocks int, err error) {
-	kinds, names := map[int]string{}, map[int]string{}
-	for _, n := range nodes {
+// set: a compose service's environment (a mapping, or a list of
+// NAME[=value]), a container's env (a list of name with value or
+// valueFrom), a ConfigMap's or a Secret's data. It counts those sections,
+// so that one the extractor found nothing in shows, and refuses a section
+// of another shape rather than skip the variables it may set.
+func yamlSettings(rel string, entries []yamlEntry) (settings []deploySetting, blocks int, err error) {
+	for _, e := range entries {
+		add := func(line int, name, value string, hasValue bool) {
+			settings = append(settings, deploySetting{file: rel, line: line, unit: e.unit, name: name, value: value, hasValue: hasValue})
+		}
+		v := e.value
 		switch {
-		case len(n.path) == 0 && n.key == "kind":
-			kinds[n.doc] = n.value
-		case len(n.path) == 1 && n.path[0] == "metadata" && n.key == "name":
-			names[n.doc] = n.value
-		}
-	}
-	for i := range nodes {
-		n := &nodes[i]
-		switch {
-		case len(n.path) >= 2 && n.path[0] == "services":
-			n.unit = n.path[1]
-		case len(n.path) >= 1 && strings.HasPrefix(n.path[0], "x-"):
-			n.unit = n.path[0]
-		default:
-			n.unit = names[n.doc]
-		}
-		last := ""
-		if len(n.path) > 0 {
-			last = n.path[len(n.path)-1]
-		}
-		parent := ""
-		if len(n.path) > 1 {
-			parent = n.path[len(n.path)-2]
-		}
-		add := func(name, value string, hasValue bool) {
-			settings = append(settings, deploySetting{file: rel, line: n.line, unit: n.unit, name: name, value: value, hasValue: hasValue})
-		}
-		topSecretOrConfig := len(n.path) == 0 && (kinds[n.doc] == "ConfigMap" || kinds[n.doc] == "Secret")
-		switch {
-		case (n.key == "environment" || n.key == "env") && n.value != "":
-			return nil, 0, fmt.Errorf("line %d: %s: %q inline: write one variable a line", n.line, n.key, n.value)
-		case n.key == "environment" || n.key == "env" || (topSecretOrConfig && (n.key == "data" || n.key == "stringData")):
+		case e.key == "environment": // compose
 			blocks++
-		case last == "environment" && n.key != "": // compose map
-			add(n.key, n.value, true)
-		case last == "-" && parent == "environment" && n.key == "": // compose list
-			name, value, hasValue := strings.Cut(n.value, "=")
-			add(name, value, hasValue)
-		case last == "-" && parent == "env" && n.key == "name": // k8s env
-			add(n.value, "", false)
-			if v, ok := yamlItemValue(nodes, n.item); ok {
-				settings[len(settings)-1].value, settings[len(settings)-1].hasValue = v, true
+			switch {
+			case v.Kind == yaml.MappingNode:
+				for i := 0; i+1 < len(v.Content); i += 2 {
+					k, val := v.Content[i], v.Content[i+1]
+					if val.Kind != yaml.ScalarNode {
+						return nil, 0, fmt.Errorf("line %d: environment: %s is not a scalar", k.Line, k.Value)
+					}
+					// A null value passes the variable on from the host, as `- NAME` does.
+					add(k.Line, k.Value, val.Value, !yamlNull(val))
+				}
+			case v.Kind == yaml.SequenceNode:
+				for _, item := range v.Content {
+					if item.Kind != yaml.ScalarNode {
+						return nil, 0, fmt.Errorf("line %d: environment: want NAME=value items", item.Line)
+					}
+					name, value, hasValue := strings.Cut(item.Value, "=")
+					add(item.Line, name, value, hasValue)
+				}
+			case !yamlNull(v):
+				return nil, 0, fmt.Errorf("line %d: environment: %q: want a mapping or a list of NAME=value", e.line, v.Value)
 			}
-		case len(n.path) == 1 && (kinds[n.doc] == "ConfigMap" || kinds[n.doc] == "Secret") && (n.path[0] == "data" || n.path[0] == "stringData"):
-			// A Secret's data is base64: its value is not checked.
-			add(n.key, n.value, n.path[0] == "stringData" || kinds[n.doc] == "ConfigMap")
+		case e.key == "env": // Kubernetes container
+			blocks++
+			if v.Kind != yaml.SequenceNode && !yamlNull(v) {
+				return nil, 0, fmt.Errorf("line %d: env: want a list of name/value items", e.line)
+			}
+			for _, item := range v.Content {
+				name := yamlGet(item, "name")
+				if name == nil || name.Kind != yaml.ScalarNode {
+					return nil, 0, fmt.Errorf("line %d: env: an item without a name", item.Line)
+				}
+				value, literal := "", yamlGet(item, "value") // absent with valueFrom
+				if literal != nil {
+					value = literal.Value
+				}
+				add(name.Line, name.Value, value, literal != nil)
+			}
+		case len(e.path) == 0 && (e.kind == "ConfigMap" || e.kind == "Secret") && (e.key == "data" || e.key == "stringData"):
+			blocks++
+			if v.Kind != yaml.MappingNode && !yamlNull(v) {
+				return nil, 0, fmt.Errorf("line %d: %s: want a mapping", e.line, e.key)
+			}
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				k, val := v.Content[i], v.Content[i+1]
+				if val.Kind != yaml.ScalarNode {
+					return nil, 0, fmt.Errorf("line %d: %s: %s is not a scalar", k.Line, e.key, k.Value)
+				}
+				// A Secret's data is base64: its value is not checked.
+				add(k.Line, k.Value, val.Value, e.key == "stringData" || e.kind == "ConfigMap")
+			}
 		}
 	}
 	return settings, blocks, nil
-}
-
-// yamlItemValue returns the `value:` of a k8s env item, wherever it stands in it.
-func yamlItemValue(nodes []yamlNode, item int) (string, bool) {
-	for _, n := range nodes {
-		if n.item == item && n.key == "value" && len(n.path) > 0 && n.path[len(n.path)-1] == "-" {
-			return n.value, true
-		}
-	}
-	return "", false
 }
 
 // dockerfileSettings finds the variables a Dockerfile's ENV instructions
@@ -696,9 +649,7 @@ func dockerfileSettings(rel, src string) []deploySetting {
 			continue
 		}
 		add := func(name, value string) {
-			if v, err := yamlScalar(value); err == nil {
-				value = v
-			}
+			value = dockerUnquote(value)
 			out = append(out, deploySetting{file: rel, line: start, unit: filepath.Base(rel), name: name, value: value, hasValue: true})
 		}
 		if !strings.Contains(fields[1], "=") {
@@ -711,6 +662,19 @@ func dockerfileSettings(rel, src string) []deploySetting {
 		}
 	}
 	return out
+}
+
+// dockerUnquote removes the quotes around an ENV value.
+func dockerUnquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		if v, err := strconv.Unquote(s); err == nil {
+			return v
+		}
+	}
+	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
+		return s[1 : len(s)-1]
+	}
+	return s
 }
 
 // splitDockerWords splits s at spaces outside double quotes.
