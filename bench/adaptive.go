@@ -21,9 +21,9 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 )
 
-// Suite (j): the adaptive upstream concurrency limit against an upstream
-// with a capacity. The simulator serves 100 lookups in flight at its
-// normal latency, slows down in proportion beyond that and refuses (503)
+// The adaptive suite: the adaptive upstream concurrency limit against an
+// upstream with a capacity. The simulator serves 100 lookups in flight at
+// its normal latency, slows down in proportion beyond that and refuses (503)
 // beyond 200; more clients than that ask for distinct users, so neither
 // the entity cache (off) nor shared calls hide the load. The same load runs
 // against the adaptive limit (the default) and a fixed one at the default
@@ -261,7 +261,7 @@ func (r *report) adaptiveMarkdown() string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%sAdaptive upstream concurrency against an upstream with capacity %d\n\n", adaptiveHeading, adaptiveCapacity)
+	fmt.Fprintf(&b, "\n%sAdaptive upstream concurrency against an upstream with capacity %d\n\n", suiteHeading("adaptive"), adaptiveCapacity)
 	fmt.Fprintf(&b, "The simulator serves %d event lookups in flight at %v, slows down in proportion beyond that and answers 503 beyond %d. "+
 		"%d clients ask, back to back for %v, for distinct users with 10 events each (%d lookups wanted in flight), entity cache off; "+
 		"the uncongested reference is %d clients for %v. Latencies of the upstream are measured at the simulator.\n\n",
@@ -295,6 +295,3 @@ func (r *report) adaptiveMarkdown() string {
 	}
 	return b.String()
 }
-
-// adaptiveHeading begins suite (j)'s section in RESULTS.md.
-const adaptiveHeading = "## (j) "

@@ -18,7 +18,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 )
 
-// Suite (f): the gateway with its entity cache on (the default) and with
+// The cache suite: the gateway with its entity cache on (the default) and with
 // CACHE=off, side by side, in front of simulators that take 500 ms per event
 // lookup, reading a user with 10 events.
 const (
@@ -90,7 +90,7 @@ type outageRoute struct {
 	firstErr       string        // the first failed read's outcome, for the report
 }
 
-// cacheResult is suite (f)'s figures.
+// cacheResult is the cache suite's figures.
 type cacheResult struct {
 	when      time.Time
 	busy      string // share of the CPUs busy in the second before the suite: other work on the machine
@@ -213,7 +213,7 @@ func upstreamCalls(sim *eventsim.Server) int {
 	return n
 }
 
-// cacheSuite is suite (f).
+// cacheSuite is the cache suite.
 func (r *report) cacheSuite(bin string) error {
 	res := &cacheResult{when: time.Now(), outageFor: r.opts.outageFor, busy: cpuBusy(time.Second)}
 	r.cache = res
@@ -485,14 +485,14 @@ func secs(d time.Duration) string {
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
-// cacheMarkdown is suite (f)'s section of RESULTS.md.
+// cacheMarkdown is the cache suite's section of RESULTS.md.
 func (r *report) cacheMarkdown() string {
 	c := r.cache
 	if c == nil {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n## (f) Entity cache on and off at 500 ms per upstream lookup (user with 10 events)\n\n")
+	fmt.Fprintf(&b, "\n%sEntity cache on and off at 500 ms per upstream lookup (user with 10 events)\n\n", suiteHeading("cache"))
 	b.WriteString(r.measuredOn("cache", c.when, c.busy) + ".\n")
 	fmt.Fprintf(&b, "Two server processes, each with its own simulator, run side by side: `CACHE=on` (the default: fresh 5s, "+
 		"stale-while-revalidate 1m, stale-if-error 6h) and `CACHE=off`. Query `%s` over `POST /graphql`, closed loop, "+

@@ -21,7 +21,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 )
 
-// Suite (h): a fleet of 3 replicas sharing a private Redis, against the
+// The fleet suite: a fleet of 3 replicas sharing a private Redis, against the
 // same 3 replicas without REDIS_URL, side by side, reading a user with 10
 // events at 500 ms per event lookup (cacheQuery, cacheSimConfig).
 const (
@@ -64,7 +64,7 @@ type fleetRun struct {
 	refreshes   float64 // gateway_cache_refreshes_total over the replicas, during the load cell
 }
 
-// fleetResult is suite (h)'s figures.
+// fleetResult is the fleet suite's figures.
 type fleetResult struct {
 	when         time.Time
 	busy         string
@@ -288,7 +288,7 @@ func (f *fleetStack) expiry(filled time.Time) fleetExpiry {
 	return out
 }
 
-// fleetSuite is suite (h).
+// fleetSuite is the fleet suite.
 func (r *report) fleetSuite(bin string) error {
 	res := &fleetResult{when: time.Now(), loadFor: r.opts.fleetFor, runs: map[string][]fleetRun{}}
 	r.fleetRes = res
@@ -383,14 +383,14 @@ func medianFloat(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// fleetMarkdown is suite (h)'s section of RESULTS.md.
+// fleetMarkdown is the fleet suite's section of RESULTS.md.
 func (r *report) fleetMarkdown() string {
 	res := r.fleetRes
 	if res == nil {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n## (h) Three replicas with and without Redis at 500 ms per upstream lookup (user with 10 events)\n\n")
+	fmt.Fprintf(&b, "\n%sThree replicas with and without Redis at 500 ms per upstream lookup (user with 10 events)\n\n", suiteHeading("fleet"))
 	if res.skipped != "" {
 		fmt.Fprintf(&b, "%s: **not run**, %s.\n", r.measuredOn("fleet", res.when, ""), res.skipped)
 		return b.String()

@@ -9,21 +9,11 @@ import (
 // appear in RESULTS.md (micro's comes last).
 var allSuites = []string{"latency", "throughput", "dedup", "cycle", "drops", "cache", "realtime", "fleet", "peers", "adaptive", "micro"}
 
-// suiteHeadings are the beginnings of each suite's "## " heading in
-// RESULTS.md, by which a run of some suites finds the sections it replaces.
-var suiteHeadings = map[string]string{
-	"latency":    "## (a) ",
-	"throughput": "## (b) ",
-	"dedup":      "## (c) ",
-	"cycle":      "## (d) ",
-	"drops":      "## (e) ",
-	"cache":      "## (f) ",
-	"realtime":   "## (g) ",
-	"fleet":      "## (h) ",
-	"peers":      peersHeading,
-	"adaptive":   adaptiveHeading,
-	"micro":      "## Go micro-benchmarks",
-}
+// suiteHeading begins suite's "## " heading in RESULTS.md: its name, as
+// -suites takes it, and a colon, as in "## latency: A user's events at
+// 500 ms per upstream lookup". Every section's generator writes its heading
+// with it, and a run of some suites finds the sections it replaces by it.
+func suiteHeading(suite string) string { return "## " + suite + ": " }
 
 type section struct {
 	suite string // "" when no suite's heading matches
@@ -41,8 +31,8 @@ func splitSections(md string) (string, []section) {
 		if cur != nil {
 			text := strings.TrimRight(cur.String(), "\n")
 			s := section{text: text}
-			for suite, h := range suiteHeadings {
-				if strings.HasPrefix(text, h) {
+			for _, suite := range allSuites {
+				if strings.HasPrefix(text, suiteHeading(suite)) {
 					s.suite = suite
 				}
 			}

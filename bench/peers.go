@@ -17,7 +17,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 )
 
-// Suite (i), peers: the gateway side by side with an idiomatic Apollo
+// The peers suite: the gateway side by side with an idiomatic Apollo
 // Server peer (bench/peers/apollo), both in front of one in-process
 // simulator with no delay and no dropped connections, reading a user with
 // 10 events. The targets of a cell are interleaved round by round, so that
@@ -165,7 +165,7 @@ type crossRun struct {
 	wrkFirst bool
 }
 
-// peersResult is suite (i)'s figures.
+// peersResult is the peers suite's figures.
 type peersResult struct {
 	when         time.Time
 	busy         string
@@ -226,7 +226,7 @@ const (
 
 var crossRoutes = []string{crossREST, crossGQL, crossApollo}
 
-// peers is suite (i).
+// peers is the peers suite.
 func (r *report) peers(bin string) error {
 	res := &peersResult{when: time.Now(), busy: cpuBusy(time.Second), wrk: wrkPath(), procPeak: map[string]float64{}}
 	node, err := nodeVersion()

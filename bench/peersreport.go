@@ -9,10 +9,6 @@ import (
 	"time"
 )
 
-// peersHeading begins suite (i)'s section: merge.go's suiteHeadings keys the
-// section by it.
-const peersHeading = "## (i) "
-
 // ratio is a ÷ b as "1.23 ×", or "—" when b is nothing to divide by.
 func ratio(a, b float64) string {
 	if b == 0 || math.IsNaN(a) || math.IsNaN(b) {
@@ -26,14 +22,14 @@ func within(a, b, frac float64) bool {
 	return b != 0 && math.Abs(a-b) <= frac*math.Abs(b)
 }
 
-// peersMarkdown is suite (i)'s section of RESULTS.md.
+// peersMarkdown is the peers suite's section of RESULTS.md.
 func (r *report) peersMarkdown() string {
 	p := r.peersRes
 	if p == nil {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%sThe gateway beside an Apollo Server peer, no upstream delay (user with %d events)\n\n", peersHeading, peersEvents)
+	fmt.Fprintf(&b, "\n%sThe gateway beside an Apollo Server peer, no upstream delay (user with %d events)\n\n", suiteHeading("peers"), peersEvents)
 	b.WriteString(r.measuredOn("peers", p.when, p.busy) + ".\n")
 	fmt.Fprintf(&b, "Peer: `bench/peers/apollo`, Apollo Server %s (standalone) with `dataloader` and `@apollo/datasource-rest`, "+
 		"on Node.js %s with `NODE_ENV=production`: a user's events through a per-request DataLoader of `getEventById` calls. "+
@@ -143,7 +139,7 @@ func ceilingRates(rs []loadResult) []float64 {
 	return v
 }
 
-// crossMarkdown is the load-generator cross-check's part of suite (i).
+// crossMarkdown is the load-generator cross-check's part of the peers suite.
 func (r *report) crossMarkdown() string {
 	p := r.peersRes
 	var b strings.Builder

@@ -20,7 +20,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 )
 
-// Suite (g): eventAdded fan-out to many WebSocket subscribers of one
+// The realtime suite: eventAdded fan-out to many WebSocket subscribers of one
 // server process, over the graphql-transport-ws protocol.
 const (
 	rtSubprotocol  = "graphql-transport-ws"
@@ -42,7 +42,7 @@ type rtMutationRun struct {
 	delivered int           // subscribers that got it within rtDeliveryBound
 }
 
-// rtResult is suite (g)'s figures.
+// rtResult is the realtime suite's figures.
 type rtResult struct {
 	when                   time.Time
 	busy                   string
@@ -256,7 +256,7 @@ func (s *stack) memory() rtMemory {
 	return m
 }
 
-// realtime is suite (g).
+// realtime is the realtime suite.
 func (r *report) realtime(bin string) error {
 	n := r.opts.subscribers
 	res := &rtResult{when: time.Now(), busy: cpuBusy(time.Second), subscribers: n, mutations: r.opts.mutations}
@@ -408,14 +408,14 @@ func (r *report) realtime(bin string) error {
 	return nil
 }
 
-// realtimeMarkdown is suite (g)'s section of RESULTS.md.
+// realtimeMarkdown is the realtime suite's section of RESULTS.md.
 func (r *report) realtimeMarkdown() string {
 	res := r.realtimeRes
 	if res == nil {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n## (g) `eventAdded` to %d WebSocket subscribers (graphql-transport-ws)\n\n", res.subscribers)
+	fmt.Fprintf(&b, "\n%s`eventAdded` to %d WebSocket subscribers (graphql-transport-ws)\n\n", suiteHeading("realtime"), res.subscribers)
 	b.WriteString(r.measuredOn("realtime", res.when, res.busy) + ".\n")
 	fmt.Fprintf(&b, "One server process in front of the simulator with no delays, no dropped connections and no failure cycle "+
 		"(`eventsim.Config{}`), default settings. %d clients in the bench process, one connection each "+

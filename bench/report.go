@@ -59,7 +59,7 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "# Benchmark results\n\nProduced by `go -C bench run .` on %s, %s.\n", r.started.UTC().Format("2006-01-02"), r.machine)
 	fmt.Fprintf(&b, "Server: the real binary as a separate process, `UPSTREAM_MAX_CONCURRENCY=%d` (the ceiling of the adaptive limit; otherwise default settings); upstream: the simulator, in the bench process, on loopback.\n", r.opts.concurrency)
 	if len(r.latencyRows) > 0 {
-		fmt.Fprintf(&b, "\n## (a) A user's events at 500 ms per upstream lookup\n\n")
+		fmt.Fprintf(&b, "\n%sA user's events at 500 ms per upstream lookup\n\n", suiteHeading("latency"))
 		fmt.Fprintf(&b, "Median of %d runs; the sequential N+1 loop of the original service is timed once against the same simulator.\n\n", r.opts.runs)
 		b.WriteString("| events | GraphQL `user(id){events{id name}}` | REST `GET /getEventsByUserId/:id` | sequential N+1 | upstream calls per query | peak concurrent lookups | GraphQL ÷ one round trip |\n|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, row := range r.latencyRows {
@@ -73,7 +73,7 @@ func (r *report) markdown() string {
 		b.WriteString("\n![latency against number of events](latency.svg)\n")
 	}
 	if len(r.gqlLoad) > 0 {
-		fmt.Fprintf(&b, "\n## (b) Throughput with no upstream delay (user with 10 events, %s per level)\n\n", r.opts.loadFor)
+		fmt.Fprintf(&b, "\n%sThroughput with no upstream delay (user with 10 events, %s per level)\n\n", suiteHeading("throughput"), r.opts.loadFor)
 		b.WriteString("| route | concurrency | requests | failures | req/s | p50 | p99 |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		for i := range r.gqlLoad {
 			for _, x := range []struct {
@@ -87,7 +87,7 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "\nServer peak RSS over the whole run: **%.1f MiB**. Load generator and simulator share the same 2 cores.\n", r.peakRSSMiB)
 	}
 	if len(r.dedupRows) > 0 {
-		fmt.Fprintf(&b, "\n## (c) 100 identical concurrent queries `user(id: \"1\"){events{id name}}`\n\n")
+		fmt.Fprintf(&b, "\n%s100 identical concurrent queries `user(id: \"1\"){events{id name}}`\n\n", suiteHeading("dedup"))
 		b.WriteString("User 1 has 2 events: the ideal is 1 `getUserById` and 2 `getEventById` per burst.\n\n")
 		b.WriteString("| sharing | `getUserById` calls | `getEventById` calls |\n|---|---:|---:|\n")
 		for _, row := range r.dedupRows {
@@ -98,7 +98,7 @@ func (r *report) markdown() string {
 			"The entity cache (on by default) joins a lookup to the fill already in flight for the same key.\n")
 	}
 	if r.cycleSent > 0 {
-		fmt.Fprintf(&b, "\n## (d) addEvent through the failure cycle, 10 requests/s for %s\n\n", r.opts.cycleFor)
+		fmt.Fprintf(&b, "\n%saddEvent through the failure cycle, 10 requests/s for %s\n\n", suiteHeading("cycle"), r.opts.cycleFor)
 		b.WriteString("| client outcome | count |\n|---|---:|\n")
 		keys := make([]string, 0, len(r.cycleOutcomes))
 		for k := range r.cycleOutcomes {
@@ -113,7 +113,7 @@ func (r *report) markdown() string {
 		b.WriteString(cycleLegend)
 	}
 	if r.dropAttempts > 0 {
-		fmt.Fprintf(&b, "\n## (e) `GET /getUsers` 1000 times at the 5 %% dropped-connection rate\n\n")
+		fmt.Fprintf(&b, "\n%s`GET /getUsers` 1000 times at the 5 %% dropped-connection rate\n\n", suiteHeading("drops"))
 		fmt.Fprintf(&b, "Client-visible failures: **%d** of 1000. Upstream attempts: %d (%d retried drops).\n",
 			r.dropFailures, r.dropAttempts, r.dropAttempts-1000)
 	}
@@ -123,7 +123,7 @@ func (r *report) markdown() string {
 	b.WriteString(r.peersMarkdown())
 	b.WriteString(r.adaptiveMarkdown())
 	if len(r.micros) > 0 {
-		b.WriteString("\n## Go micro-benchmarks (`go test -bench . -benchmem`)\n\n```text\n")
+		b.WriteString("\n" + suiteHeading("micro") + "Go micro-benchmarks (`go test -bench . -benchmem`)\n\n```text\n")
 		for _, l := range r.micros {
 			b.WriteString(l + "\n")
 		}
@@ -181,7 +181,7 @@ func (r *report) chart(path string) error {
 
 func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
 
-// cycleLegend explains how suite (d)'s outcomes map to upstream calls.
+// cycleLegend explains how the cycle suite's outcomes map to upstream calls.
 const cycleLegend = "\nHow to read it: the simulator's calls 1–5 of each 15 succeed and 6–15 fail. A failing call while the " +
 	"circuit is CLOSED is answered `ServiceUnavailable (CLOSED)`; the call that trips it, and every failed probe, " +
 	"are answered `OPEN` with the time to the next probe; `HALF_OPEN` answers are requests that arrived while a " +

@@ -16,7 +16,7 @@ import (
 
 const userEventsQuery = `query UserEvents($id: ID!) { user(id: $id) { events { id name } } }`
 
-// latencyRow is one N of suite (a).
+// latencyRow is one N of the latency suite.
 type latencyRow struct {
 	n                    int
 	graphql, rest        time.Duration
@@ -26,8 +26,9 @@ type latencyRow struct {
 	graphqlRuns, restRun []time.Duration
 }
 
-// latency is suite (a): a user's events at the original 500 ms delay, ours
-// against the original's sequential N+1 loop, on the same simulator.
+// latency is the latency suite: a user's events at the original 500 ms
+// delay, ours against the original's sequential N+1 loop, on the same
+// simulator.
 func (r *report) latency(bin string) error {
 	ns := []int{1, 10, 50, 200, 1000}
 	st, err := start(bin, eventsim.Config{EventDelay: 500 * time.Millisecond, Users: 1, EventsPerUser: 1000},
@@ -105,8 +106,8 @@ func sequentialLoop(simURL, uid string) error {
 	return nil
 }
 
-// throughput is suite (b): the same query and the REST route with no
-// upstream delay, closed-loop at several concurrencies.
+// throughput is the throughput suite: the same query and the REST route
+// with no upstream delay, closed-loop at several concurrencies.
 func (r *report) throughput(bin string) error {
 	st, err := start(bin, eventsim.Config{Users: 1, EventsPerUser: 10})
 	if err != nil {
@@ -134,14 +135,14 @@ func (r *report) throughput(bin string) error {
 	return nil
 }
 
-// dedupRow is suite (c) under one sharing setting.
+// dedupRow is the dedup suite under one sharing setting.
 type dedupRow struct {
 	window              string
 	userCalls, evtCalls int
 }
 
-// dedup is suite (c): 100 identical queries at once. Today only calls in
-// flight together are shared; the entity cache will add a row.
+// dedup is the dedup suite: 100 identical queries at once. Today only calls
+// in flight together are shared; the entity cache will add a row.
 func (r *report) dedup(bin string) error {
 	for _, window := range []string{"in flight only", "entity cache"} {
 		row, err := dedupBurst(bin, window)
@@ -195,7 +196,8 @@ func dedupBurst(bin, window string) (dedupRow, error) {
 	return row, firstErr
 }
 
-// cycle is suite (d): addEvent at 10 requests/s through the failure cycle.
+// cycle is the cycle suite: addEvent at 10 requests/s through the failure
+// cycle.
 func (r *report) cycle(bin string) error {
 	cfg := eventsim.Defaults()
 	cfg.EventDelay = 0
@@ -236,7 +238,7 @@ func (r *report) cycle(bin string) error {
 	return nil
 }
 
-// drops is suite (e): GET /getUsers 1000 times at the 5 % drop rate.
+// drops is the drops suite: GET /getUsers 1000 times at the 5 % drop rate.
 func (r *report) drops(bin string) error {
 	st, err := start(bin, eventsim.Defaults())
 	if err != nil {
@@ -265,7 +267,7 @@ func decodeJSON(resp *http.Response, v any) error {
 // loader batch dispatch, upstream client decode, whole requests in process.
 func (r *report) micro() error {
 	cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "1",
-		"./internal/breaker", "./internal/loader", "./internal/eventapi", "./server/gateway")
+		"./internal/upstream/breaker", "./internal/eventsvc/loader", "./internal/upstream/eventapi", "./graph", "./internal/rest")
 	cmd.Dir = r.opts.root
 	out, err := cmd.CombinedOutput()
 	if err != nil {
