@@ -12,13 +12,25 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
-// InlineDefer gives a client that cannot take incremental delivery the
-// complete result in one answer: before parsing, it removes @defer from the
-// document of a request that accepts neither multipart/mixed nor
-// text/event-stream (and is not a WebSocket), so deferred fragments are
-// executed inline. Without it gqlgen answers such a request with the
-// initial part and "hasNext": true, and the rest is never sent. Documents
-// without "@defer" cost a substring search.
+// InlineDefer decides, before parsing, what of a document's @defer gqlgen
+// may see. Documents without "@defer" cost a substring search.
+//
+// A client that cannot take incremental delivery (a request that accepts
+// neither multipart/mixed nor text/event-stream and is not a WebSocket)
+// gets the complete result in one answer: every @defer is removed, so
+// deferred fragments are executed inline. Without it gqlgen answers such a
+// request with the initial part and "hasNext": true, and the rest is never
+// sent.
+//
+// A client that can gets its deferred fragments flattened: a @defer inside
+// a deferred fragment (directly, or through any number of named fragments)
+// is removed, so its fields arrive with the enclosing deferred part. gqlgen
+// (v0.17.98) never completes a nested deferred fragment: the answer stops
+// after its first part and the request hangs past its deadline. Delivering
+// a nested fragment with its parent is what the incremental delivery RFC
+// allows a server to do (a @defer is a hint); no data is lost. A named
+// fragment spread both inside and outside a deferred fragment is flattened
+// for both: fragment definitions are shared by their spreads.
 type InlineDefer struct{}
 
 var _ interface {
@@ -34,18 +46,24 @@ func (InlineDefer) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationParameters implements graphql.OperationParameterMutator.
 func (InlineDefer) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
-	if !strings.Contains(p.Query, "@defer") || incremental(p) {
+	if !strings.Contains(p.Query, "@defer") {
 		return nil
 	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
 	if err != nil {
 		return nil // gqlgen reports it, with its own message
 	}
+	w := deferWalk{frags: doc.Fragments, all: !incremental(p), seen: map[string]bool{}}
 	for _, op := range doc.Operations {
-		undefer(op.SelectionSet)
+		w.walk(op.SelectionSet, false)
 	}
-	for _, f := range doc.Fragments {
-		undefer(f.SelectionSet)
+	if w.all { // also fragments no operation spreads: validation would refuse them either way
+		for _, f := range doc.Fragments {
+			w.walk(f.SelectionSet, false)
+		}
+	}
+	if !w.changed {
+		return nil
 	}
 	var b strings.Builder
 	formatter.NewFormatter(&b).FormatQueryDocument(doc)
@@ -60,20 +78,59 @@ func incremental(p *graphql.RawParams) bool {
 		strings.EqualFold(p.Headers.Get("Upgrade"), "websocket")
 }
 
-// undefer removes @defer from every fragment in set. Fragment definitions
-// are visited once each by the caller, so this is linear in the document.
-func undefer(set ast.SelectionSet) {
+// deferWalk removes @defer: all of them, or (flattening) those inside a
+// deferred fragment. Each named fragment is walked at most once per
+// context (inside a deferred fragment or not), so the walk is linear in
+// the document, whatever its spreads expand to.
+type deferWalk struct {
+	frags   ast.FragmentDefinitionList
+	all     bool
+	seen    map[string]bool // fragment name + context already walked
+	changed bool
+}
+
+func (w *deferWalk) walk(set ast.SelectionSet, inDefer bool) {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
-			undefer(sel.SelectionSet)
+			w.walk(sel.SelectionSet, inDefer)
 		case *ast.InlineFragment:
-			sel.Directives = without(sel.Directives, "defer")
-			undefer(sel.SelectionSet)
+			deferred := w.strip(&sel.Directives, inDefer)
+			w.walk(sel.SelectionSet, inDefer || deferred)
 		case *ast.FragmentSpread:
-			sel.Directives = without(sel.Directives, "defer")
+			deferred := w.strip(&sel.Directives, inDefer)
+			w.fragment(sel.Name, inDefer || deferred)
 		}
 	}
+}
+
+func (w *deferWalk) fragment(name string, inDefer bool) {
+	key := name
+	if inDefer {
+		key += "\x00deferred"
+	}
+	if w.seen[key] {
+		return
+	}
+	w.seen[key] = true
+	if f := w.frags.ForName(name); f != nil {
+		w.walk(f.SelectionSet, inDefer)
+	}
+}
+
+// strip removes the @defer of list when the walk removes every @defer or
+// when it is nested in a deferred fragment, and reports whether the
+// selection stays deferred.
+func (w *deferWalk) strip(list *ast.DirectiveList, inDefer bool) (deferred bool) {
+	if list.ForName("defer") == nil {
+		return false
+	}
+	if !w.all && !inDefer {
+		return true
+	}
+	*list = without(*list, "defer")
+	w.changed = true
+	return false
 }
 
 func without(list ast.DirectiveList, name string) ast.DirectiveList {
