@@ -12,7 +12,7 @@
 // server itself is generated from (gqlgen loads schema.graphqls through it),
 // so the checked schema is exactly the one the server serves. The rules
 // follow graphql-inspector's classification (breaking, dangerous, safe),
-// written out in diff.go and typechange.go.
+// written out in diff.go, typechange.go and directives.go.
 //
 // Importing gqlparser under internal/ breaks the rule that nothing there
 // depends on the GraphQL side; it is allowed here because this package
