@@ -398,11 +398,20 @@ not see its own addEvent until the answer expires, so every answer must be
 revalidated (` + "`" + `no-cache` + "`" + `), which its ETag makes cheap (304). Add a maxAge
 where that trade is right.
 """
-directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
+directive @cacheControl(
+  "Seconds a cache may reuse the answer; an answer gets the shortest maxAge among what it holds."
+  maxAge: Int
+  "PRIVATE when the type or field is personal to the caller; PUBLIC when not given."
+  scope: CacheControlScope
+  "Apollo Server's flag for taking the parent's maxAge; accepted for compatibility, not read by this gateway."
+  inheritMaxAge: Boolean
+) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
 
 "Who may keep a cached answer: any cache (PUBLIC) or the client's own only (PRIVATE)."
 enum CacheControlScope {
+  "Any cache, shared ones included, may keep the answer."
   PUBLIC
+  "Only the client's own cache may keep the answer."
   PRIVATE
 }
 
@@ -449,11 +458,11 @@ type Query {
   "Every user."
   users: [User!]!
   "The user with this id, or null if there is none."
-  user(id: ID!): User
+  user("The user's id." id: ID!): User
   "Every event."
   events: [Event!]!
   "The event with this id, or null if there is none."
-  event(id: ID!): Event
+  event("The event's id, such as ` + "`" + `event-2` + "`" + `." id: ID!): Event
 }
 
 """
@@ -530,7 +539,7 @@ type Subscription {
   subscribed, so they arrive within SUBSCRIPTION_POLL_INTERVAL). Each event
   arrives once.
   """
-  eventAdded(userId: ID): Event!
+  eventAdded("Only events of the user with this id; every user's when not given." userId: ID): Event!
 }
 
 """
@@ -542,7 +551,12 @@ type Mutation {
   to retry safely: within the key's lifetime (24 h by default) the same key
   returns the first success without storing the event again.
   """
-  addEvent(input: AddEventInput!, idempotencyKey: String): AddEventResult!
+  addEvent(
+    "The event to add."
+    input: AddEventInput!
+    "Makes a retry safe: the same key returns the first success instead of storing the event again. Not empty, at most 255 bytes."
+    idempotencyKey: String
+  ): AddEventResult!
 }
 `, BuiltIn: false},
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test the project has, as CI does: formatting, vet, generated
-# code up to date, the Go suite with the race detector, and the end-to-end
-# client suite (Apollo Client, urql, GraphiQL in Chromium, REST callers).
+# code up to date, the schema contract (scripts/check-schema.sh), the Go suite
+# with the race detector, and the end-to-end client suite (Apollo Client,
+# urql, GraphiQL in Chromium, REST callers).
 # SKIP_E2E=1 skips the client suite (it installs npm packages and Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,9 @@ for f in graph/generated.go graph/schema.resolvers.go graph/model/models_gen.go;
     echo "$f changed on regeneration: run 'go generate ./...' and commit the result"; exit 1
   fi
 done
+
+echo "== schema contract (breaking changes and lint)"
+bash scripts/check-schema.sh
 
 echo "== a private Redis for the tests"
 # Tests that need Redis use TEST_REDIS_URL: a redis-server of our own on a

@@ -77,7 +77,9 @@ type Subscription struct {
 type CacheControlScope string
 
 const (
-	CacheControlScopePublic  CacheControlScope = "PUBLIC"
+	// Any cache, shared ones included, may keep the answer.
+	CacheControlScopePublic CacheControlScope = "PUBLIC"
+	// Only the client's own cache may keep the answer.
 	CacheControlScopePrivate CacheControlScope = "PRIVATE"
 )
 
