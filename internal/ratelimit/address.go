@@ -53,15 +53,19 @@ func clientAddr(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
 }
 
 // parseAddr reads an address with or without a port ("192.0.2.1",
-// "192.0.2.1:443", "2001:db8::1", "[2001:db8::1]:443").
+// "192.0.2.1:443", "2001:db8::1", "[2001:db8::1]:443", "[2001:db8::1]").
 func parseAddr(s string) (netip.Addr, bool) {
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		ap, perr := netip.ParseAddrPort(s)
-		if perr != nil {
+		if ap, perr := netip.ParseAddrPort(s); perr == nil {
+			a = ap.Addr()
+		} else if inner, ok := strings.CutPrefix(s, "["); ok && strings.HasSuffix(inner, "]") {
+			if a, err = netip.ParseAddr(inner[:len(inner)-1]); err != nil {
+				return netip.Addr{}, false
+			}
+		} else {
 			return netip.Addr{}, false
 		}
-		a = ap.Addr()
 	}
 	return a.Unmap().WithZone(""), true
 }

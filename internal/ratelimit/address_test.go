@@ -40,6 +40,8 @@ func TestClientAddress(t *testing.T) {
 		{"only malformed entries: the peer", "10.0.0.1:1234", []string{"garbage"}, proxies, "10.0.0.1"},
 		{"entries with ports", "10.0.0.1:1234", []string{"198.51.100.7:5555, 10.0.0.2:80"}, proxies, "198.51.100.7"},
 		{"IPv6 peer", "[2001:db8::1]:443", nil, nil, "2001:db8::1"},
+		{"bracketed IPv6 entry without a port", "10.0.0.1:80", []string{"[2001:db8:1::9]"}, proxies, "2001:db8:1::9"},
+		{"half a bracket is malformed", "10.0.0.1:80", []string{"198.51.100.7, [2001:db8:1::9"}, proxies, "198.51.100.7"},
 		{"IPv6 client behind an IPv6 proxy", "[2001:db8:ffff::1]:443", []string{"[2001:db8:1::9]:1234"}, proxies, "2001:db8:1::9"},
 		{"IPv4-mapped peer matches an IPv4 prefix", "[::ffff:10.0.0.1]:80", []string{"198.51.100.7"}, proxies, "198.51.100.7"},
 		{"IPv4-mapped client written as IPv4", "10.0.0.1:80", []string{"::ffff:198.51.100.7"}, proxies, "198.51.100.7"},

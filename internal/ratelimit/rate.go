@@ -41,9 +41,6 @@ func (r Rate) String() string {
 	return strconv.Itoa(r.N) + "/" + per
 }
 
-// interval is the time one unit takes to refill.
-func (r Rate) interval() time.Duration { return r.Per / time.Duration(r.N) }
-
 // ParseRate reads a rate written N/period: a whole number, a slash, and a
 // period that is a unit alone (s, m, h: one of it) or a Go duration
 // ("1m", "30s", "1h30m"). Examples: 600/1m, 10/s, 50000/1m, 100/1h. The

@@ -68,6 +68,9 @@ const libraryPrefix = "rate:"
 // KEYS entry; the test TestRedisKeysStartWithThePrefix checks the name.
 type ownKeys struct{ redis.UniversalClient }
 
+// Eval, EvalSha, EvalRO, EvalShaRO and Del are the commands redis_rate
+// sends with keys.
+
 func (c ownKeys) Eval(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
 	return c.UniversalClient.Eval(ctx, script, trimLibraryPrefix(keys), args...)
 }

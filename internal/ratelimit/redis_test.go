@@ -56,8 +56,9 @@ func TestReplicasShareOneBudget(t *testing.T) {
 // Every key the limiter writes starts with the fleet's prefix (not with
 // redis_rate's own "rate:"), also when that prefix itself starts "rate:"
 // and the script is sent again after Redis forgot it (EVALSHA, then EVAL).
+// A private server: forgetting scripts must not touch a shared one.
 func TestRedisKeysStartWithThePrefix(t *testing.T) {
-	rdb := redistest.Client(t)
+	rdb := client(t, redistest.Start(t).URL())
 	ctx := context.Background()
 	for _, prefix := range []string{redistest.Prefix(t), "rate:" + redistest.Prefix(t)} {
 		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
