@@ -41,6 +41,7 @@ type Config struct {
 	Realtime    Realtime
 	HTTP        HTTP
 	GraphQL     GraphQL
+	Limits      Limits
 	Log         Log
 
 	// Warnings are problems worth logging that do not stop the start
@@ -317,6 +318,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			APQCacheSize:     r.Integer("APQ_CACHE_SIZE", 1000, 1, 10000000),
 			QueryCacheSize:   r.Integer("GRAPHQL_QUERY_CACHE_SIZE", 1000, 1, 10000000),
 		},
+		Limits: loadLimits(r),
 		Log: Log{
 			Level:  r.OneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 			Format: r.OneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),
