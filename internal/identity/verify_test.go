@@ -157,7 +157,6 @@ func rsaAs(t *testing.T, alg string, c jwt.MapClaims) string {
 	return s
 }
 
-
 // Oversized tokens are refused by their length, before any parsing: a
 // well-formed, correctly signed token one byte over the limit is refused as
 // too long, and so is garbage that parsing would call malformed.
