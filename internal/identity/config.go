@@ -51,8 +51,9 @@ type Config struct {
 	HTTPClient *http.Client
 	Now        func() time.Time
 	// OnFetch runs on the fetching goroutine after every fetch of the JWK
-	// Set: the Verifier returns no error for a background fetch, so this is
-	// where one is logged or counted.
+	// Set, before the callers waiting for it resume (keep it quick): the
+	// Verifier returns no error for a background fetch, so this is where
+	// one is logged or counted.
 	OnFetch func(err error)
 }
 

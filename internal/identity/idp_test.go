@@ -87,7 +87,9 @@ func (k testKey) jwk(t testing.TB) jwkset.JWKMarshal {
 func (k testKey) sign(t testing.TB, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.GetSigningMethod(k.alg), claims)
-	tok.Header["kid"] = k.kid
+	if k.kid != "" {
+		tok.Header["kid"] = k.kid
+	}
 	s, err := tok.SignedString(k.priv)
 	if err != nil {
 		t.Fatal(err)

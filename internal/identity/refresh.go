@@ -53,10 +53,10 @@ func (v *Verifier) fetch(c *fetchCall) {
 	}
 	v.lastErr, v.inflight, c.err = err, nil, err
 	v.mu.Unlock()
-	close(c.done)
 	if v.cfg.OnFetch != nil {
 		v.cfg.OnFetch(err)
 	}
+	close(c.done)
 }
 
 // refreshForUnknownKey fetches the JWK Set again for a key id it does not
