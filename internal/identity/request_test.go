@@ -40,10 +40,10 @@ func TestAuthenticateModes(t *testing.T) {
 	}
 	// want per header, for Off, Optional, Required: "anon", "user", or a Kind.
 	want := map[string][3]any{
-		"no header":                               {"anon", "anon", Missing},
-		"empty header":                            {"anon", "anon", Missing},
-		"valid":                                   {"anon", "user", "user"},
-		"valid, scheme in lower case":             {"anon", "user", "user"},
+		"no header":                   {"anon", "anon", Missing},
+		"empty header":                {"anon", "anon", Missing},
+		"valid":                       {"anon", "user", "user"},
+		"valid, scheme in lower case": {"anon", "user", "user"},
 		"valid, scheme in upper case, two spaces": {"anon", "user", "user"},
 		"invalid: forged":                         {"anon", Invalid, Invalid},
 		"invalid: expired":                        {"anon", Expired, Expired},
