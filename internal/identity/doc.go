@@ -17,7 +17,7 @@
 // author): RSA, EC and OKP keys, curve points checked.
 //
 // What is written here, and why: the fetch schedule of the JWK Set
-// (refresh.go), about a hundred lines. The ready-made refreshers did not fit:
+// (refresh.go, with Status). The ready-made refreshers did not fit:
 // keyfunc/jwkset's HTTP storage makes a request with an unknown key id wait
 // on a rate limiter (up to a minute) instead of failing at once, starts a
 // goroutine that Close cannot wait for, reads only the wall clock (so the
