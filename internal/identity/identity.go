@@ -28,6 +28,22 @@ type Identity struct {
 	// Anonymous is true when the caller sent no token (and the mode allowed
 	// that); every other field is then empty.
 	Anonymous bool
+
+	// token is the verified bearer token, behind a pointer so that printing
+	// an Identity (%+v, a log attribute) shows an address, never the token.
+	token *bearer
+}
+
+type bearer struct{ raw string }
+
+// Token returns the verified bearer token the identity came from, for
+// passing it through to the Event API (AUTH_FORWARD=token); empty for an
+// anonymous caller. Never log it.
+func (id Identity) Token() string {
+	if id.token == nil {
+		return ""
+	}
+	return id.token.raw
 }
 
 // anonymous is the identity of a caller without a token.

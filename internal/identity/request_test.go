@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -196,5 +197,27 @@ func TestParseMode(t *testing.T) {
 	}
 	if Required.String() != "required" || Mode(9).String() != "Mode(9)" {
 		t.Error("Mode.String")
+	}
+}
+
+// The verified token is kept for AUTH_FORWARD=token, but printing or
+// encoding an Identity never shows it.
+func TestIdentityKeepsTheTokenOutOfSight(t *testing.T) {
+	keys(t)
+	p := newIDP(t, rsa1)
+	v := newTestVerifier(t, p, newClock(), Config{})
+	tok := rsa1.sign(t, claims(p.srv.URL, nil))
+	id, err := v.Verify(context.Background(), tok)
+	if err != nil || id.Token() != tok {
+		t.Fatalf("Token() after Verify: %v", err)
+	}
+	b, _ := json.Marshal(id)
+	for _, s := range []string{fmt.Sprintf("%+v", id), fmt.Sprintf("%#v", id), fmt.Sprint(id), string(b)} {
+		if strings.Contains(s, tok[len(tok)-20:]) {
+			t.Errorf("printed identity shows the token: %s", s)
+		}
+	}
+	if From(context.Background()).Token() != "" {
+		t.Error("anonymous identity with a token")
 	}
 }

@@ -132,7 +132,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Identity, error) {
 	if _, err := v.parser.ParseWithClaims(raw, claims, keyfunc); err != nil {
 		return anonymous, classify(err, keyLooked)
 	}
-	return v.identity(claims)
+	id, err := v.identity(claims)
+	if err == nil {
+		id.token = &bearer{raw: raw}
+	}
+	return id, err
 }
 
 // Sentinel causes from key lookup, classified by classify.
