@@ -275,7 +275,7 @@ func fragmentBomb(levels, fanout int) string {
 func TestFragmentBombsThenSIGTERMExitsZero(t *testing.T) {
 	sim := httptest.NewServer(eventsim.New(eventsim.Config{}))
 	defer sim.Close()
-	cmd, addr, _, _ := startBinary(t, "APP_ENV=production", "EVENT_API_BASE_URL="+sim.URL, "SHUTDOWN_DRAIN_DELAY=0s")
+	cmd, addr, _, _ := startBinary(t, "APP_ENV=production", "EVENT_API_BASE_URL="+sim.URL, "AUTH_MODE=off", "SHUTDOWN_DRAIN_DELAY=0s")
 	post := func(query string) (int, string, error) {
 		body, _ := json.Marshal(map[string]string{"query": query})
 		resp, err := http.Post("http://"+addr+"/graphql", "application/json", bytes.NewReader(body))

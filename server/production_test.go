@@ -144,7 +144,7 @@ func TestCSRFAndMethods(t *testing.T) {
 }
 
 func TestProductionDefaults(t *testing.T) {
-	env := map[string]string{"APP_ENV": "production", "EVENT_API_BASE_URL": "http://events.internal"}
+	env := map[string]string{"APP_ENV": "production", "EVENT_API_BASE_URL": "http://events.internal", "AUTH_MODE": "off"}
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,7 @@ type Config struct {
 	GraphQL     GraphQL
 	Limits      Limits
 	Log         Log
+	Auth        Auth
 
 	// Warnings are problems worth logging that do not stop the start
 	// (deprecated names, APP_ENV and NODE_ENV disagreeing).
@@ -323,6 +324,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			Level:  r.OneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 			Format: r.OneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),
 		},
+		Auth: loadAuth(r, prod),
 	}
 	c.check(r)
 	if errs := r.Errors(); len(errs) > 0 {

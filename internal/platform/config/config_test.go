@@ -92,7 +92,7 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 }
 
 func TestAppEnvPicksDefaults(t *testing.T) {
-	prod, err := Load(env(map[string]string{"APP_ENV": "production", "EVENT_API_BASE_URL": "http://events.internal"}))
+	prod, err := Load(env(map[string]string{"APP_ENV": "production", "EVENT_API_BASE_URL": "http://events.internal", "AUTH_MODE": "off"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestAppEnvPicksDefaults(t *testing.T) {
 		t.Errorf("development defaults: %+v", dev)
 	}
 	// Explicit settings win over the environment's defaults.
-	c, _ := Load(env(map[string]string{"APP_ENV": "production", "EVENT_API_BASE_URL": "http://events.internal", "GRAPHQL_IDE": "on", "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example"}))
+	c, _ := Load(env(map[string]string{"APP_ENV": "production", "EVENT_API_BASE_URL": "http://events.internal", "AUTH_MODE": "off", "GRAPHQL_IDE": "on", "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example"}))
 	if !c.GraphQL.IDE || len(c.HTTP.CORSAllowedOrigins) != 2 || c.HTTP.CORSAllowedOrigins[1] != "https://b.example" {
 		t.Errorf("overrides: IDE %v origins %v", c.GraphQL.IDE, c.HTTP.CORSAllowedOrigins)
 	}
@@ -134,6 +134,7 @@ func TestNodeEnvIsAnAliasOfAppEnv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.vars["EVENT_API_BASE_URL"] = upstream
+			tt.vars["AUTH_MODE"] = "off"
 			c, err := Load(env(tt.vars))
 			if err != nil {
 				t.Fatal(err)
