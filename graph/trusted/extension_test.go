@@ -62,8 +62,16 @@ func newDoorListing(t testing.TB, mode trusted.Mode, allowIntrospection bool, ma
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(trusted.Extension{Store: d.store, Mode: mode, AllowIntrospection: allowIntrospection,
-		OnOperation: func(_ context.Context, s trusted.Status) { d.mu.Lock(); d.statuses = append(d.statuses, s); d.mu.Unlock() },
-		OnUnlisted:  func(_ context.Context, name string) { d.mu.Lock(); d.unlisted = append(d.unlisted, name); d.mu.Unlock() },
+		OnOperation: func(_ context.Context, s trusted.Status) {
+			d.mu.Lock()
+			d.statuses = append(d.statuses, s)
+			d.mu.Unlock()
+		},
+		OnUnlisted: func(_ context.Context, name string) {
+			d.mu.Lock()
+			d.unlisted = append(d.unlisted, name)
+			d.mu.Unlock()
+		},
 	})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
