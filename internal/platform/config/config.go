@@ -42,6 +42,8 @@ type Config struct {
 	HTTP        HTTP
 	GraphQL     GraphQL
 	Log         Log
+	// TrustedDocuments is in trusted.go.
+	TrustedDocuments TrustedDocuments
 
 	// Warnings are problems worth logging that do not stop the start
 	// (deprecated names, APP_ENV and NODE_ENV disagreeing).
@@ -322,6 +324,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			Format: r.OneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),
 		},
 	}
+	c.TrustedDocuments = loadTrusted(r)
 	c.check(r)
 	if errs := r.Errors(); len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(errs...))
