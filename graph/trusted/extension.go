@@ -48,10 +48,13 @@ type Extension struct {
 	// OnOperation hears each operation's status: refused when it is
 	// refused, listed or not_listed once it has been parsed and validated
 	// (after extension.Introspection and before the limits that follow
-	// it). ctx is the request's context. Nil: nothing.
+	// it). ctx is the request's, with its operation context, whose Headers
+	// are the request's (Apollo's apollographql-client-name, say) in every
+	// call. Nil: nothing.
 	OnOperation func(ctx context.Context, status Status)
-	// OnUnlisted hears, under log, of each operation that ran although it
-	// is not listed, with its operation name ("" if anonymous). Nil: nothing.
+	// OnUnlisted hears, under log, of each operation that runs although it
+	// is not listed, with its operation name ("" if anonymous) and ctx as
+	// OnOperation's. Nil: nothing.
 	OnUnlisted func(ctx context.Context, name string)
 }
 
@@ -79,16 +82,22 @@ func (e Extension) Validate(graphql.ExecutableSchema) error {
 // MutateOperationParameters implements graphql.OperationParameterMutator:
 // it resolves ids and refuses what the mode refuses.
 func (e Extension) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
-	if e.Mode == Off {
+	if e.Mode == Off || !graphql.HasOperationContext(ctx) {
 		return nil
+	}
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Headers == nil {
+		// gqlgen copies them only after the parameter mutators; the hooks
+		// read the client's name from them.
+		oc.Headers = p.Headers
 	}
 	status, err := e.classify(p)
 	if err != nil {
 		e.report(ctx, StatusRefused)
 		return err
 	}
-	if status != "" && graphql.HasOperationContext(ctx) {
-		graphql.GetOperationContext(ctx).Stats.SetExtension(statsKey, status)
+	if status != "" {
+		oc.Stats.SetExtension(statsKey, status)
 	}
 	return nil
 }

@@ -41,6 +41,7 @@ type door struct {
 
 	mu       sync.Mutex
 	statuses []trusted.Status
+	clients  []string // the client name OnOperation saw, by status
 	unlisted []string
 	ran      []*ast.QueryDocument // the document each executed operation ran
 }
@@ -62,9 +63,10 @@ func newDoorListing(t testing.TB, mode trusted.Mode, allowIntrospection bool, ma
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(trusted.Extension{Store: d.store, Mode: mode, AllowIntrospection: allowIntrospection,
-		OnOperation: func(_ context.Context, s trusted.Status) {
+		OnOperation: func(ctx context.Context, s trusted.Status) {
 			d.mu.Lock()
 			d.statuses = append(d.statuses, s)
+			d.clients = append(d.clients, graphql.GetOperationContext(ctx).Headers.Get("apollographql-client-name"))
 			d.mu.Unlock()
 		},
 		OnUnlisted: func(_ context.Context, name string) {
@@ -114,8 +116,14 @@ func (a answer) code() string {
 // post sends body as a GraphQL POST accepting accept.
 func (d *door) post(t *testing.T, body map[string]any, accept string) answer {
 	t.Helper()
+	return d.postWith(t, body, map[string]string{"Accept": accept})
+}
+
+// postWith sends body as a GraphQL POST with header.
+func (d *door) postWith(t *testing.T, body map[string]any, header map[string]string) answer {
+	t.Helper()
 	b, _ := json.Marshal(body)
-	resp, raw := servicetest.Do(t, http.MethodPost, d.URL+"/graphql", "application/json", string(b), map[string]string{"Accept": accept})
+	resp, raw := servicetest.Do(t, http.MethodPost, d.URL+"/graphql", "application/json", string(b), header)
 	return decode(t, resp, raw)
 }
 
@@ -273,6 +281,24 @@ func TestLogRunsEverythingAndReportsTheUnlisted(t *testing.T) {
 	}
 	if want := []string{"Everyone", "Names", "Names"}; !slices.Equal(d.unlisted, want) {
 		t.Errorf("OnUnlisted heard %v; want %v", d.unlisted, want)
+	}
+}
+
+func TestHooksSeeTheClientName(t *testing.T) {
+	d := newDoor(t, trusted.Enforce, false)
+	for _, tc := range []struct {
+		client string
+		body   map[string]any
+	}{{"web", documentID(sha(mine))}, {"ios", map[string]any{"query": unlisted}}} {
+		d.postWith(t, tc.body, map[string]string{"Accept": graphqlJSON, "apollographql-client-name": tc.client})
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if want := []trusted.Status{trusted.StatusListed, trusted.StatusRefused}; !slices.Equal(d.statuses, want) {
+		t.Errorf("statuses %v; want %v", d.statuses, want)
+	}
+	if want := []string{"web", "ios"}; !slices.Equal(d.clients, want) {
+		t.Errorf("OnOperation saw clients %q; want %q", d.clients, want)
 	}
 }
 

@@ -41,7 +41,8 @@ func (c *QueryCache) Get(ctx context.Context, query string) (*ast.QueryDocument,
 }
 
 // Add implements graphql.Cache: what gqlgen parsed and validated goes to
-// Inner (a listed text never gets here, as Get answered it).
+// the inner cache (a listed text gets here only if the list changed between
+// gqlgen's Get and its Add).
 func (c *QueryCache) Add(ctx context.Context, query string, doc *ast.QueryDocument) {
 	c.inner.Add(ctx, query, doc)
 }
