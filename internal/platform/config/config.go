@@ -45,6 +45,8 @@ type Config struct {
 	Log         Log
 	Auth        Auth
 
+	TrustedDocuments TrustedDocuments
+
 	// Warnings are problems worth logging that do not stop the start
 	// (deprecated names, APP_ENV and NODE_ENV disagreeing).
 	Warnings []string
@@ -326,6 +328,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		},
 		Auth: loadAuth(r, prod),
 	}
+	c.TrustedDocuments = loadTrusted(r)
 	c.check(r)
 	if errs := r.Errors(); len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", errors.Join(errs...))
