@@ -40,6 +40,9 @@ type Settings struct {
 	// CSRFPrevention blocks requests a browser could send cross-site
 	// without a preflight.
 	CSRFPrevention bool
+	// RequestTimeout is the deadline of a query or mutation over a
+	// WebSocket (over HTTP the HTTP stack gives it).
+	RequestTimeout time.Duration
 }
 
 // Deps are what the door stands on; the composition root builds them.
@@ -72,12 +75,12 @@ func NewHandler(cfg Settings, deps Deps) *Handler {
 	// checked and validated already, so a repeated query skips both.
 	docs := lru.New[*ast.QueryDocument](cfg.GraphQL.QueryCacheSize)
 	persisted := apq.New(cfg.GraphQL.APQCacheSize, deps.Fleet.Client(), prefix(deps.Fleet), persistedTTL, deps.Fleet.OnError)
-	streams := transport.NewStreams(cfg.Realtime, deps.Metrics.WebSocketConnections)
-	ws := streams.WebSocket(cfg.AllowedOrigins)
+	streams := transport.NewStreams(transport.StreamSettings{Realtime: cfg.Realtime, RequestTimeout: cfg.RequestTimeout,
+		Connections: deps.Metrics.WebSocketConnections})
 	build := func(traced bool) *handler.Server {
-		return newServer(cfg.GraphQL, es, docs, persisted, ws, deps, traced)
+		return newServer(cfg.GraphQL, es, docs, persisted, streams, cfg.AllowedOrigins, deps, traced)
 	}
-	h := streams.EventStream(bySampling(build(true), build(false)))
+	h := bySampling(build(true), build(false))
 	if cfg.CSRFPrevention {
 		h = transport.CSRF(h)
 	}
@@ -86,6 +89,10 @@ func NewHandler(cfg Settings, deps Deps) *Handler {
 
 // Close ends every subscription and WebSocket connection ("going away").
 func (h *Handler) Close() { h.streams.Close() }
+
+// Wait waits for the executions of answers in parts that their clients
+// left (each bounded by its upstream calls' own timeouts).
+func (h *Handler) Wait() { h.streams.Wait() }
 
 func prefix(c *fleet.Conn) string {
 	if c == nil {
@@ -121,14 +128,12 @@ func bySampling(traced, untraced http.Handler) http.Handler {
 // and validated documents, the persisted queries) and ws, with the tracing
 // extension if traced.
 func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs *lru.LRU[*ast.QueryDocument],
-	persisted *apq.Cache, ws gqltransport.Websocket, deps Deps, traced bool,
+	persisted *apq.Cache, streams *transport.Streams, origins []string, deps Deps, traced bool,
 ) *handler.Server {
 	srv := handler.New(es)
-	srv.AddTransport(ws)
+	srv.AddTransport(streams.WebSocket(origins))
 	srv.AddTransport(gqltransport.Options{})
-	// Incremental delivery (@defer) and SSE subscriptions for clients that
-	// accept them: multipart/mixed (Apollo Client, urql), then SSE (graphql-sse).
-	srv.AddTransport(transport.HTTP{Streams: []graphql.Transport{gqltransport.MultipartMixed{}, gqltransport.SSE{}}})
+	srv.AddTransport(transport.HTTP{Streams: streams, SSE: gqltransport.SSE{}})
 	srv.SetQueryCache(docs)
 	srv.SetErrorPresenter(NewErrorPresenter(deps.Service, deps.Log))
 	srv.SetDisableSuggestion(!cfg.FieldSuggestions)
@@ -149,7 +154,8 @@ func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs *lru.LRU[*a
 	srv.Use(extension.AutomaticPersistedQuery{Cache: persisted})
 	// After APQ (which fills in the document), before the guard and parsing.
 	srv.Use(transport.InlineDefer{})
-	srv.AroundOperations(transport.LimitSubscriptions)
+	srv.AroundOperations(streams.LimitOperations)
+	srv.AroundOperations(loadersPerOperation(deps.Service))
 	if traced {
 		srv.Use(tracing.Tracer{CacheStatus: cacheStatus})
 	}
@@ -166,6 +172,19 @@ func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs *lru.LRU[*a
 	}
 	srv.AroundResponses(observe(deps.Metrics))
 	return srv
+}
+
+// loadersPerOperation gives each operation on a WebSocket loaders of its
+// own: the HTTP stack gives a request its loaders, and a connection is one
+// request for its whole life, so without this its operations would share
+// one dataloader cache and read what an earlier operation saw.
+func loadersPerOperation(svc *eventsvc.Service) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if transport.OverWebSocket(ctx) {
+			ctx = svc.WithLoaders(ctx)
+		}
+		return next(ctx)
+	}
 }
 
 // cacheStatus is what the operation's span says of the entity cache.

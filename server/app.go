@@ -96,7 +96,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	m.EnableUpstreamConcurrency(api.ConcurrencyLimits)
 
 	a.graphql = graph.NewHandler(graph.Settings{GraphQL: cfg.GraphQL, Realtime: cfg.Realtime,
-		AllowedOrigins: cfg.HTTP.CORSAllowedOrigins, CSRFPrevention: cfg.HTTP.CSRFPrevention},
+		AllowedOrigins: cfg.HTTP.CORSAllowedOrigins, CSRFPrevention: cfg.HTTP.CSRFPrevention, RequestTimeout: cfg.HTTP.RequestTimeout},
 		graph.Deps{Service: svc, Log: log, Metrics: m, Fleet: conn})
 	stack := &middleware.Stack{
 		Log: log, Record: m.HTTPRequest,
@@ -128,10 +128,16 @@ func (a *app) endStreams() {
 	a.feed.Close()
 }
 
+// waitStreams waits for what the streams left running to end: executions
+// of answers in parts that nobody reads any more, each bounded by its
+// upstream calls' own timeouts.
+func (a *app) waitStreams() { a.graphql.Wait() }
+
 // close ends the streams, the cache's background work, the upstream
 // client's calls and the fleet's connections.
 func (a *app) close() {
 	a.endStreams()
+	a.waitStreams()
 	for _, c := range a.closers {
 		c()
 	}

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -395,5 +396,42 @@ func TestTraceContextReachesTheUpstream(t *testing.T) {
 				t.Errorf("upstream traceparent %q: parent is the gateway's own span: %v, want %v", tp, own, tc.ownSpanWant)
 			}
 		})
+	}
+}
+
+// A nested deferred answer still pending, another left by its client: the
+// process answers the first to its end and exits 0 on SIGTERM.
+func TestPendingDeferredAnswersThenSIGTERMExitsZero(t *testing.T) {
+	sim := httptest.NewServer(eventsim.New(eventsim.Config{EventDelay: 300 * time.Millisecond}))
+	defer sim.Close()
+	cmd, addr, _, _ := startBinary(t, "APP_ENV=production", "EVENT_API_BASE_URL="+sim.URL, "AUTH_MODE=off", "SHUTDOWN_DRAIN_DELAY=0s")
+	body, _ := json.Marshal(map[string]string{"query": `{ user(id: "1") { id ... @defer { id ... @defer { email events { id } } } } }`})
+	send := func(ctx context.Context) (*http.Response, error) {
+		req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+addr+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "multipart/mixed;deferSpec=20220824, application/json")
+		return http.DefaultClient.Do(req)
+	}
+	leaving, leave := context.WithCancel(context.Background())
+	left, err := send(leaving)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leave()
+	left.Body.Close()
+	pending, err := send(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pending.Body.Close()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(pending.Body)
+	if err != nil || !strings.Contains(string(all), `"hasNext":false`) || !strings.Contains(string(all), "event-3") {
+		t.Errorf("the pending answer: %v %s; want it whole, ending with hasNext false", err, all)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit: %v, want status 0", err)
 	}
 }

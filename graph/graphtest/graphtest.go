@@ -50,7 +50,8 @@ func New(t testing.TB, sim eventsim.Config, mod func(*config.Config), opts ...Op
 	}
 	env := servicetest.New(t, o)
 	door := graph.NewHandler(graph.Settings{GraphQL: env.Config.GraphQL, Realtime: env.Config.Realtime,
-		AllowedOrigins: env.Config.HTTP.CORSAllowedOrigins, CSRFPrevention: env.Config.HTTP.CSRFPrevention},
+		AllowedOrigins: env.Config.HTTP.CORSAllowedOrigins, CSRFPrevention: env.Config.HTTP.CSRFPrevention,
+		RequestTimeout: env.Config.HTTP.RequestTimeout},
 		graph.Deps{Service: env.Service, Log: env.Log, Metrics: env.Metrics})
 	t.Cleanup(door.Close)
 	srv := env.Serve(t, func(r *middleware.Routes) { r.Handle("/graphql", door) })

@@ -16,11 +16,14 @@ import (
 // may see. Documents without "@defer" cost a substring search.
 //
 // A client that cannot take incremental delivery (a request that accepts
-// neither multipart/mixed nor text/event-stream and is not a WebSocket)
-// gets the complete result in one answer: every @defer is removed, so
+// neither multipart/mixed nor text/event-stream) gets the complete result
+// in one answer: every @defer is removed, so
 // deferred fragments are executed inline. Without it gqlgen answers such a
 // request with the initial part and "hasNext": true, and the rest is never
-// sent.
+// sent. Operations over a WebSocket are answered complete too, in one
+// message: their deadline would otherwise end a deferred part that gqlgen
+// then waits for forever (see Streams.deferred), and a subscription
+// protocol's client takes one complete result as well as parts.
 //
 // A client that can gets its deferred fragments flattened: a @defer inside
 // a deferred fragment (directly, or through any number of named fragments)
@@ -73,9 +76,11 @@ func (InlineDefer) MutateOperationParameters(_ context.Context, p *graphql.RawPa
 
 // incremental reports whether the request's transport delivers parts.
 func incremental(p *graphql.RawParams) bool {
+	if strings.EqualFold(p.Headers.Get("Upgrade"), "websocket") {
+		return false
+	}
 	accept := p.Headers.Get("Accept")
-	return strings.Contains(accept, "multipart/mixed") || strings.Contains(accept, "text/event-stream") ||
-		strings.EqualFold(p.Headers.Get("Upgrade"), "websocket")
+	return strings.Contains(accept, "multipart/mixed") || strings.Contains(accept, "text/event-stream")
 }
 
 // deferWalk removes @defer: all of them, or (flattening) those inside a

@@ -1,14 +1,17 @@
 package transport_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
@@ -98,6 +101,12 @@ func readParts(t *testing.T, resp *http.Response) []map[string]any {
 			}
 			parts = append(parts, v)
 		}
+	case "application/json":
+		var v map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		return []map[string]any{v}
 	case "text/event-stream":
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
@@ -116,4 +125,44 @@ func readParts(t *testing.T, resp *http.Response) []map[string]any {
 	}
 	t.Fatalf("Content-Type %q: not a stream", resp.Header.Get("Content-Type"))
 	return nil
+}
+
+// Clients that leave a deferred answer before its end free everything the
+// request held: no goroutine stays behind.
+func TestLeftDeferredAnswersLeaveNothingBehind(t *testing.T) {
+	g := graphtest.New(t, eventsim.Config{EventDelay: time.Second}, nil)
+	doc := gqlBody(`{ user(id: "1") { id ... @defer { id ... @defer { events { id } } } } }`)
+	// One answer read to its end first: the upstream connections it opens
+	// stay pooled, and are no leak.
+	resp, _ := do(t, "POST", g.URL+"/graphql", "application/json", doc,
+		map[string]string{"Accept": "multipart/mixed;deferSpec=20220824, application/json"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("warm-up: %d", resp.StatusCode)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	before := runtime.NumGoroutine()
+	for range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, "POST", g.URL+"/graphql", strings.NewReader(doc))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "multipart/mixed;deferSpec=20220824, application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		_, _ = resp.Body.Read(buf) // the first part has started
+		cancel()
+		resp.Body.Close()
+	}
+	http.DefaultClient.CloseIdleConnections()
+	defer func() {
+		if t.Failed() {
+			buf := make([]byte, 1<<20)
+			t.Logf("goroutines:\n%s", buf[:runtime.Stack(buf, true)])
+		}
+	}()
+	testwait.Until(t, "the left requests' goroutines to end", func() bool {
+		return runtime.NumGoroutine() <= before+5
+	})
 }

@@ -21,11 +21,14 @@ import (
 // not a well-formed GraphQL request gets a coded error naming what is
 // wrong, never an echo of the body), and error answers are written as the
 // GraphQL-over-HTTP spec wants them in the first place instead of being
-// buffered and rewritten. A document that needs a stream (@defer, a
-// subscription) from a client that accepts one goes to the first of
-// Streams that supports the request: gqlgen's MultipartMixed and SSE.
+// buffered and rewritten. A document that needs a stream from a client
+// that accepts one is answered in parts: @defer over multipart/mixed or
+// text/event-stream (Streams.deferred), a subscription over SSE (SSE,
+// gqlgen's transport, under the Streams' limits).
 type HTTP struct {
-	Streams []graphql.Transport
+	Streams *Streams
+	// SSE is gqlgen's SSE transport, for subscriptions.
+	SSE graphql.Transport
 }
 
 var _ graphql.Transport = HTTP{}
@@ -87,10 +90,12 @@ func (t HTTP) post(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 		writeError(w, r, http.StatusBadRequest, code, msg)
 		return
 	}
-	if s := t.stream(r, p.Query); s != nil {
-		// gqlgen's stream transports read the body themselves.
+	if t.Streams != nil && t.SSE != nil && bytes.Contains(p.Query, []byte("subscription")) && t.SSE.Supports(r) {
+		// gqlgen's transport reads the body itself. The test is textual
+		// and errs towards streaming: a field merely named "subscription"
+		// streams too.
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		normalized(s).Do(w, r, exec)
+		t.Streams.subscribeSSE(w, r, exec, t.SSE)
 		return
 	}
 	raw, msg := p.decode()
@@ -100,26 +105,17 @@ func (t HTTP) post(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	}
 	raw.Headers = r.Header
 	raw.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(w, r, exec, raw, false)
-}
-
-// stream returns the stream transport for a document that can use one
-// (one with @defer, or a subscription) from a client that accepts one, or
-// nil. Clients such as urql and GraphiQL list the stream media types on
-// every request; a plain query is answered as plain JSON all the same,
-// since a one-part stream without "hasNext" cannot be told complete. The
-// test is textual and errs towards streaming: a field merely named
-// "subscription" streams too.
-func (t HTTP) stream(r *http.Request, query json.RawMessage) graphql.Transport {
-	if !bytes.Contains(query, []byte("@defer")) && !bytes.Contains(query, []byte("subscription")) {
-		return nil
-	}
-	for _, s := range t.Streams {
-		if s.Supports(r) {
-			return s
+	if t.Streams != nil && bytes.Contains(p.Query, []byte("@defer")) {
+		// Clients such as urql and GraphiQL list the stream media types
+		// on every request; only a document with @defer is answered in
+		// parts (multipart first, as Apollo Client and urql prefer it).
+		accept := r.Header.Get("Accept")
+		if strings.Contains(accept, "multipart/mixed") || strings.Contains(accept, "text/event-stream") {
+			t.Streams.deferred(w, r, exec, raw, !strings.Contains(accept, "multipart/mixed"))
+			return
 		}
 	}
-	return nil
+	execute(w, r, exec, raw, false)
 }
 
 // readBody returns the request body. The HTTP layer has read it whole and
@@ -138,20 +134,14 @@ func readBody(r *http.Request) ([]byte, error) {
 // application/json, as the GraphQL-over-HTTP spec prefers.
 func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, raw *graphql.RawParams, get bool) {
 	ctx := r.Context()
-	media := responseType(r)
-	w.Header().Set("Content-Type", media)
+	w.Header().Set("Content-Type", responseType(r))
 	oc, errs := exec.CreateOperationContext(ctx, raw)
 	if errs != nil {
-		resp := exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs)
-		status := http.StatusOK
 		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
-			if media == mediaGraphQLJSON {
-				status = http.StatusBadRequest
-			}
-			writeRequestErrors(w, status, resp.Errors, resp.Extensions)
+			writeCreateErrors(w, r, exec, oc, errs)
 			return
 		}
-		writeResponse(w, status, resp)
+		writeResponse(w, http.StatusOK, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
 		return
 	}
 	if get && oc.Operation != nil && oc.Operation.Operation != ast.Query {
@@ -163,6 +153,16 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
 	writeResponse(w, http.StatusOK, responses(ctx))
+}
+
+// statusOf is the status of a request error: 400 for a client that
+// accepts application/graphql-response+json, 200 for one that takes
+// application/json (the spec's preference).
+func statusOf(r *http.Request, errs gqlerror.List) int {
+	if responseType(r) == mediaGraphQLJSON && errcode.GetErrorKind(errs) == errcode.KindProtocol {
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
 }
 
 // writeResponse writes a GraphQL response as gqlgen's transports do.

@@ -85,23 +85,45 @@ func CleanPath(next http.Handler) http.Handler {
 }
 
 // Deadline gives every request a deadline that upstream calls inherit,
-// except streams (a WebSocket upgrade, an SSE request): they last as long
-// as their client wants, and shutdown ends them.
+// except WebSocket upgrades: a connection lasts as long as its client
+// wants, and its operations get their own deadlines. An answer that really
+// is a stream (an SSE subscription) lifts the deadline itself, with Lift,
+// once its transport knows it is one; a plain query sent with an Accept
+// that merely lists text/event-stream (urql and GraphiQL send it on every
+// request) keeps it.
 func Deadline(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if IsStream(r) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), d)
+		base := r.Context()
+		ctx, cancel := context.WithTimeout(base, d)
 		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, undeadlinedKey{}, base)))
 	})
 }
 
-// IsStream reports whether r opens a long-lived stream: a WebSocket
-// upgrade or a request for text/event-stream.
-func IsStream(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
-		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+type undeadlinedKey struct{}
+
+// Lift returns a context with ctx's values that ends when the request's
+// client leaves (or the server shuts down the connection) but not at the
+// deadline Deadline gave it: for the transport of a stream that may outlive
+// it. Outside Deadline it returns ctx.
+func Lift(ctx context.Context) context.Context {
+	base, ok := ctx.Value(undeadlinedKey{}).(context.Context)
+	if !ok {
+		return ctx
+	}
+	return lifted{Context: base, values: ctx}
 }
+
+// lifted has the cancellation of the request before its deadline and the
+// values of the request now (the loaders, the cache report, the identity
+// added by the layers after Deadline).
+type lifted struct {
+	context.Context
+	values context.Context
+}
+
+func (l lifted) Value(key any) any { return l.values.Value(key) }

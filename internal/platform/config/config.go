@@ -187,9 +187,12 @@ type GraphQL struct {
 //	SUBSCRIPTION_POLL_INTERVAL           PollInterval         5s     how often the upstream's events are listed while anyone is subscribed
 //	SUBSCRIPTION_BUFFER                  Buffer               64     events queued per subscriber before it is dropped as too slow
 //	WS_MAX_CONNECTIONS                   MaxConnections       10000  WebSocket connections per process (more: closed with 1013)
-//	WS_MAX_SUBSCRIPTIONS_PER_CONNECTION  MaxSubscriptions     100    operations at once on one connection (more: TOO_MANY_SUBSCRIPTIONS)
+//	WS_MAX_SUBSCRIPTIONS_PER_CONNECTION  MaxSubscriptions     100    operations (of any type) at once on one connection (more: TOO_MANY_SUBSCRIPTIONS)
+//	SSE_MAX_STREAMS                      MaxSSEStreams        10000  SSE subscription streams per process (more: 429 TOO_MANY_STREAMS)
+//	SSE_MAX_STREAMS_PER_CLIENT           MaxSSEStreamsPer…    100    SSE subscription streams per client address (more: 429 TOO_MANY_STREAMS)
 //	WS_MAX_MESSAGE_BYTES                 MaxMessageBytes      65536  largest message a client may send (more: closed with 1009)
 //	WS_KEEPALIVE_INTERVAL                KeepAlive            15s    server pings / keep-alive messages
+//	WS_INIT_TIMEOUT                      InitTimeout          10s    connection_init must arrive within this (else closed with 4408)
 type Realtime struct {
 	PollInterval     time.Duration
 	Buffer           int
@@ -197,6 +200,10 @@ type Realtime struct {
 	MaxSubscriptions int
 	MaxMessageBytes  int64
 	KeepAlive        time.Duration
+	InitTimeout      time.Duration
+
+	MaxSSEStreams          int
+	MaxSSEStreamsPerClient int
 }
 
 // Log configures logging.
@@ -294,6 +301,10 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			MaxSubscriptions: r.Integer("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 100, 1, 100000),
 			MaxMessageBytes:  int64(r.Integer("WS_MAX_MESSAGE_BYTES", 65536, 1024, 1<<26)),
 			KeepAlive:        r.Duration("WS_KEEPALIVE_INTERVAL", 15*time.Second, 100*time.Millisecond, time.Hour),
+
+			InitTimeout:            r.Duration("WS_INIT_TIMEOUT", 10*time.Second, 10*time.Millisecond, time.Hour),
+			MaxSSEStreams:          r.Integer("SSE_MAX_STREAMS", 10000, 1, 1000000),
+			MaxSSEStreamsPerClient: r.Integer("SSE_MAX_STREAMS_PER_CLIENT", 100, 1, 1000000),
 		},
 		HTTP: HTTP{
 			ReadHeaderTimeout:  r.Duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Millisecond, time.Hour),
