@@ -22,6 +22,7 @@ import (
 	"github.com/eventms/gateway/graph/limits"
 	"github.com/eventms/gateway/graph/tracing"
 	"github.com/eventms/gateway/graph/transport"
+	"github.com/eventms/gateway/graph/trusted"
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/middleware"
 	"github.com/eventms/gateway/internal/platform/config"
@@ -43,6 +44,8 @@ type Settings struct {
 	// RequestTimeout is the deadline of a query or mutation over a
 	// WebSocket (over HTTP the HTTP stack gives it).
 	RequestTimeout time.Duration
+	// TrustedDocuments is what runs besides Deps.Trusted's documents.
+	TrustedDocuments trusted.Mode
 }
 
 // Deps are what the door stands on; the composition root builds them.
@@ -53,6 +56,8 @@ type Deps struct {
 	// Fleet shares APQ documents between replicas; nil keeps them in this
 	// process.
 	Fleet *fleet.Conn
+	// Trusted holds the trusted documents; nil with TrustedDocuments off.
+	Trusted *trusted.Store
 }
 
 // Handler is the GraphQL front door: /graphql over GET, POST, multipart,
@@ -73,12 +78,19 @@ func NewHandler(cfg Settings, deps Deps) *Handler {
 	es := NewExecutableSchema(NewConfig(deps.Service))
 	// One cache for gqlgen and the expansion guard: a document in it was
 	// checked and validated already, so a repeated query skips both.
-	docs := lru.New[*ast.QueryDocument](cfg.GraphQL.QueryCacheSize)
+	docs := trusted.NewQueryCache(deps.Trusted, lru.New[*ast.QueryDocument](cfg.GraphQL.QueryCacheSize))
 	persisted := apq.New(cfg.GraphQL.APQCacheSize, deps.Fleet.Client(), prefix(deps.Fleet), persistedTTL, deps.Fleet.OnError)
 	streams := transport.NewStreams(transport.StreamSettings{Realtime: cfg.Realtime, RequestTimeout: cfg.RequestTimeout,
 		Connections: deps.Metrics.WebSocketConnections})
+	listed := trusted.Extension{Store: deps.Trusted, Mode: cfg.TrustedDocuments,
+		AllowIntrospection: cfg.GraphQL.Introspection, TokenLimit: cfg.GraphQL.MaxTokens,
+		OnOperation: func(ctx context.Context, s trusted.Status) { deps.Metrics.TrustedDocument(string(s), clientName(ctx)) },
+		OnUnlisted: func(ctx context.Context, name string) {
+			deps.Log.WarnContext(ctx, "operation not in the trusted documents", "operation", name, "client", clientName(ctx))
+		},
+	}
 	build := func(traced bool) *handler.Server {
-		return newServer(cfg.GraphQL, es, docs, persisted, streams, cfg.AllowedOrigins, deps, traced)
+		return newServer(cfg.GraphQL, es, docs, persisted, listed, streams, cfg.AllowedOrigins, deps, traced)
 	}
 	h := bySampling(build(true), build(false))
 	if cfg.CSRFPrevention {
@@ -127,13 +139,13 @@ func bySampling(traced, untraced http.Handler) http.Handler {
 // newServer builds one gqlgen server on es, the caches shared (the parsed
 // and validated documents, the persisted queries) and ws, with the tracing
 // extension if traced.
-func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs *lru.LRU[*ast.QueryDocument],
-	persisted *apq.Cache, streams *transport.Streams, origins []string, deps Deps, traced bool,
+func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs graphql.Cache[*ast.QueryDocument],
+	persisted *apq.Cache, listed trusted.Extension, streams *transport.Streams, origins []string, deps Deps, traced bool,
 ) *handler.Server {
 	srv := handler.New(es)
 	srv.AddTransport(streams.WebSocket(origins))
 	srv.AddTransport(gqltransport.Options{})
-	srv.AddTransport(transport.HTTP{Streams: streams, SSE: gqltransport.SSE{}})
+	srv.AddTransport(transport.HTTP{Streams: streams})
 	srv.SetQueryCache(docs)
 	srv.SetErrorPresenter(NewErrorPresenter(deps.Service, deps.Log))
 	srv.SetDisableSuggestion(!cfg.FieldSuggestions)
@@ -151,6 +163,9 @@ func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs *lru.LRU[*a
 	srv.Use(limits.NoIntrospection{})
 	srv.Use(transport.StreamsOnly{})
 	srv.Use(&cachecontrol.Extension{})
+	// Before APQ: ids become the listed text, and what is refused never
+	// reaches APQ's registration.
+	srv.Use(listed)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: persisted})
 	// After APQ (which fills in the document), before the guard and parsing.
 	srv.Use(transport.InlineDefer{})
@@ -185,6 +200,17 @@ func loadersPerOperation(svc *eventsvc.Service) graphql.OperationMiddleware {
 		}
 		return next(ctx)
 	}
+}
+
+// clientName is the client's name as Apollo's client awareness sends it,
+// for the trusted documents' metrics and log.
+func clientName(ctx context.Context) string {
+	if graphql.HasOperationContext(ctx) {
+		if n := graphql.GetOperationContext(ctx).Headers.Get("apollographql-client-name"); n != "" {
+			return n
+		}
+	}
+	return "unknown"
 }
 
 // cacheStatus is what the operation's span says of the entity cache.

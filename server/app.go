@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/eventms/gateway/graph"
 	"github.com/eventms/gateway/graph/ide"
+	"github.com/eventms/gateway/graph/trusted"
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/eventsvc/loader"
 	"github.com/eventms/gateway/internal/httpcache"
@@ -95,9 +98,17 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	a.health.ReportsConcurrency(api.ConcurrencyLimits)
 	m.EnableUpstreamConcurrency(api.ConcurrencyLimits)
 
+	mode, store, err := trustedDocuments(cfg.TrustedDocuments, svc, conn, log)
+	if err != nil {
+		return nil, err
+	}
+	if store != nil {
+		a.closers = append(a.closers, store.Close) // before conn.Close, below
+	}
 	a.graphql = graph.NewHandler(graph.Settings{GraphQL: cfg.GraphQL, Realtime: cfg.Realtime,
-		AllowedOrigins: cfg.HTTP.CORSAllowedOrigins, CSRFPrevention: cfg.HTTP.CSRFPrevention, RequestTimeout: cfg.HTTP.RequestTimeout},
-		graph.Deps{Service: svc, Log: log, Metrics: m, Fleet: conn})
+		AllowedOrigins: cfg.HTTP.CORSAllowedOrigins, CSRFPrevention: cfg.HTTP.CSRFPrevention, RequestTimeout: cfg.HTTP.RequestTimeout,
+		TrustedDocuments: mode},
+		graph.Deps{Service: svc, Log: log, Metrics: m, Fleet: conn, Trusted: store})
 	stack := &middleware.Stack{
 		Log: log, Record: m.HTTPRequest,
 		RequestTimeout: cfg.HTTP.RequestTimeout, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
@@ -141,6 +152,34 @@ func (a *app) close() {
 	for _, c := range a.closers {
 		c()
 	}
+}
+
+// trustedDocuments loads the trusted documents cfg names, validated
+// against the schema, reloaded when a file changes, on SIGHUP and when a
+// manifest is published to the fleet; nil with TRUSTED_DOCUMENTS=off.
+func trustedDocuments(cfg config.TrustedDocuments, svc *eventsvc.Service, conn *fleet.Conn, log *slog.Logger) (trusted.Mode, *trusted.Store, error) {
+	mode, err := trusted.ParseMode(cfg.Mode)
+	if err != nil || mode == trusted.Off {
+		return mode, nil, err
+	}
+	opts := trusted.Options{Files: cfg.Files, Redis: conn.Client(), Watch: true, Signals: []os.Signal{syscall.SIGHUP},
+		OnReload: func(err error, n int) {
+			if err != nil {
+				log.Error("trusted documents refused; the previous list stays in force", "err", err, "documents", n)
+				return
+			}
+			log.Info("trusted documents loaded", "documents", n)
+		},
+	}
+	if conn.Shared() {
+		opts.Prefix = conn.Prefix
+	}
+	store, err := trusted.Open(context.Background(), graph.NewExecutableSchema(graph.NewConfig(svc)).Schema(), opts)
+	if err != nil {
+		return mode, nil, fmt.Errorf("TRUSTED_DOCUMENTS_FILE: %w", err)
+	}
+	log.Info("trusted documents in force", "mode", mode.String(), "documents", store.Len(), "files", cfg.Files)
+	return mode, store, nil
 }
 
 // breakerConfig is cfg with the clock, the hooks and, in a fleet, the

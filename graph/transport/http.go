@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,13 +21,10 @@ import (
 // wrong, never an echo of the body), and error answers are written as the
 // GraphQL-over-HTTP spec wants them in the first place instead of being
 // buffered and rewritten. A document that needs a stream from a client
-// that accepts one is answered in parts: @defer over multipart/mixed or
-// text/event-stream (Streams.deferred), a subscription over SSE (SSE,
-// gqlgen's transport, under the Streams' limits).
+// that accepts one is answered in parts (Streams).
 type HTTP struct {
+	// Streams answers in parts; nil answers everything in one JSON answer.
 	Streams *Streams
-	// SSE is gqlgen's SSE transport, for subscriptions.
-	SSE graphql.Transport
 }
 
 var _ graphql.Transport = HTTP{}
@@ -70,8 +66,11 @@ func (t HTTP) get(w http.ResponseWriter, r *http.Request, exec graphql.GraphExec
 			}
 		}
 	}
+	if id := q.Get("documentId"); id != "" {
+		withDocumentID(raw, id)
+	}
 	raw.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(w, r, exec, raw, true)
+	t.execute(w, r, exec, raw, true)
 }
 
 func (t HTTP) post(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
@@ -90,14 +89,6 @@ func (t HTTP) post(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 		writeError(w, r, http.StatusBadRequest, code, msg)
 		return
 	}
-	if t.Streams != nil && t.SSE != nil && bytes.Contains(p.Query, []byte("subscription")) && t.SSE.Supports(r) {
-		// gqlgen's transport reads the body itself. The test is textual
-		// and errs towards streaming: a field merely named "subscription"
-		// streams too.
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		t.Streams.subscribeSSE(w, r, exec, t.SSE)
-		return
-	}
 	raw, msg := p.decode()
 	if msg != "" {
 		writeError(w, r, http.StatusBadRequest, CodeBadRequest, msg)
@@ -105,17 +96,7 @@ func (t HTTP) post(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	}
 	raw.Headers = r.Header
 	raw.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	if t.Streams != nil && bytes.Contains(p.Query, []byte("@defer")) {
-		// Clients such as urql and GraphiQL list the stream media types
-		// on every request; only a document with @defer is answered in
-		// parts (multipart first, as Apollo Client and urql prefer it).
-		accept := r.Header.Get("Accept")
-		if strings.Contains(accept, "multipart/mixed") || strings.Contains(accept, "text/event-stream") {
-			t.Streams.deferred(w, r, exec, raw, !strings.Contains(accept, "multipart/mixed"))
-			return
-		}
-	}
-	execute(w, r, exec, raw, false)
+	t.execute(w, r, exec, raw, false)
 }
 
 // readBody returns the request body. The HTTP layer has read it whole and
@@ -132,11 +113,19 @@ func readBody(r *http.Request) ([]byte, error) {
 // and every error an extensions.code; its status is 400 for a client that
 // accepts application/graphql-response+json and 200 for one that takes
 // application/json, as the GraphQL-over-HTTP spec prefers.
-func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, raw *graphql.RawParams, get bool) {
+//
+// The document is parsed before the answer's form is chosen, so the choice
+// follows what it is, not its text (a document sent by id has none): a
+// subscription is a stream (Streams.subscribe; StreamsOnly has refused one
+// from a client that accepts none), a query with @defer from a client that
+// accepts parts is answered in parts (Streams.deferred), anything else in
+// one JSON answer. Clients such as urql and GraphiQL list the stream media
+// types on every request; a plain query still gets plain JSON.
+func (t HTTP) execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, raw *graphql.RawParams, get bool) {
 	ctx := r.Context()
-	w.Header().Set("Content-Type", responseType(r))
 	oc, errs := exec.CreateOperationContext(ctx, raw)
 	if errs != nil {
+		w.Header().Set("Content-Type", responseType(r))
 		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
 			writeCreateErrors(w, r, exec, oc, errs)
 			return
@@ -144,13 +133,25 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		writeResponse(w, http.StatusOK, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
 		return
 	}
-	if get && oc.Operation != nil && oc.Operation.Operation != ast.Query {
+	op := oc.Operation.Operation
+	switch {
+	case get && op != ast.Query:
+		w.Header().Set("Content-Type", responseType(r))
 		writeRequestErrors(w, http.StatusNotAcceptable, gqlerror.List{{
 			Message:    "GET requests only allow query operations",
 			Extensions: map[string]any{"code": CodeMethodNotAllowed},
 		}}, nil)
 		return
+	case t.Streams != nil && op == ast.Subscription:
+		t.Streams.subscribe(w, r, exec, oc)
+		return
+	case t.Streams != nil && op == ast.Query && strings.Contains(oc.RawQuery, "@defer"):
+		if format, ok := partsFormat(r); ok {
+			t.Streams.deferred(w, r, exec, oc, format)
+			return
+		}
 	}
+	w.Header().Set("Content-Type", responseType(r))
 	responses, ctx := exec.DispatchOperation(ctx, oc)
 	writeResponse(w, http.StatusOK, responses(ctx))
 }

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/eventms/gateway/internal/middleware"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -15,9 +18,35 @@ import (
 // gqlgen and Apollo Server send, and what Apollo Client's tests use.
 const boundary = "-"
 
-// deferred answers a document with @defer in parts: multipart/mixed
-// (deferSpec=20220824, as Apollo Client and urql ask) or, with sse,
-// text/event-stream.
+// partsKind is a form of answer in parts.
+type partsKind int
+
+const (
+	partsMultipart partsKind = iota // multipart/mixed, deferSpec=20220824
+	partsSSE                        // text/event-stream (graphql-sse's distinct connections mode)
+)
+
+// partsFormat is the form of answer in parts the client accepts, if any:
+// multipart first, as Apollo Client and urql prefer it.
+func partsFormat(r *http.Request) (partsKind, bool) {
+	accept := r.Header.Get("Accept")
+	switch {
+	case strings.Contains(accept, "multipart/mixed"):
+		return partsMultipart, true
+	case strings.Contains(accept, "text/event-stream"):
+		return partsSSE, true
+	}
+	return 0, false
+}
+
+func (k partsKind) writer(w http.ResponseWriter) partWriter {
+	if k == partsSSE {
+		return &sseWriter{w: w}
+	}
+	return &multipartWriter{w: w}
+}
+
+// deferred answers a query with @defer in parts.
 //
 // gqlgen (v0.17.98) drops a deferred part whose context ends before the part
 // is read, and then waits for it forever: a client that leaves, or a
@@ -34,13 +63,8 @@ const boundary = "-"
 // When nothing turns out deferred (gqlgen answers some deferred fragments
 // at once), a multipart client gets one plain JSON answer: a one-part
 // multipart answer without hasNext cannot be told complete.
-func (s *Streams) deferred(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, raw *graphql.RawParams, sse bool) {
+func (s *Streams) deferred(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, oc *graphql.OperationContext, kind partsKind) {
 	ctx := r.Context()
-	oc, errs := exec.CreateOperationContext(ctx, raw)
-	if errs != nil {
-		writeCreateErrors(w, r, exec, oc, errs)
-		return
-	}
 	responses, execCtx := exec.DispatchOperation(context.WithoutCancel(ctx), oc)
 	parts := make(chan *graphql.Response)
 	gone := make(chan struct{})
@@ -59,10 +83,7 @@ func (s *Streams) deferred(w http.ResponseWriter, r *http.Request, exec graphql.
 	})
 	defer close(gone)
 
-	var out partWriter = &multipartWriter{w: w}
-	if sse {
-		out = &sseWriter{w: w}
-	}
+	out := kind.writer(w)
 	first := true
 	for {
 		select {
@@ -71,7 +92,7 @@ func (s *Streams) deferred(w http.ResponseWriter, r *http.Request, exec graphql.
 			case !ok:
 				out.end()
 				return
-			case first && !sse && resp.HasNext == nil:
+			case first && kind == partsMultipart && resp.HasNext == nil:
 				w.Header().Set("Content-Type", responseType(r))
 				writeResponse(w, http.StatusOK, resp)
 				return
@@ -92,6 +113,49 @@ func (s *Streams) deferred(w http.ResponseWriter, r *http.Request, exec graphql.
 			}
 			return // a client that left reads nothing more
 		}
+	}
+}
+
+// subscribe streams a subscription's events over SSE. A subscription lasts
+// as long as its client wants: it outlives the request deadline
+// (middleware.Lift) and the server's write timeout, and ends when the
+// client leaves, when the subscription ends, or at shutdown. Streams are
+// limited per process (SSE_MAX_STREAMS) and per client
+// (SSE_MAX_STREAMS_PER_CLIENT); one past either is refused with 429 and
+// TOO_MANY_STREAMS.
+func (s *Streams) subscribe(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, oc *graphql.OperationContext) {
+	kind, ok := partsFormat(r)
+	if !ok || kind != partsSSE {
+		// StreamsOnly refuses a subscription from a client that takes no
+		// stream before it gets here; this is a guard, not a path.
+		writeError(w, r, http.StatusBadRequest, CodeSubscriptionTransport, "subscriptions need a stream")
+		return
+	}
+	peer := s.set.ClientKey(r)
+	if reason := s.openSSE(peer); reason != "" {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, r, http.StatusTooManyRequests, CodeTooManyStreams, reason)
+		return
+	}
+	defer s.closeSSE(peer)
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	ctx, cancel := context.WithCancel(middleware.Lift(r.Context()))
+	defer cancel()
+	stopOnShutdown := context.AfterFunc(s.ctx, cancel)
+	defer stopOnShutdown()
+
+	responses, ctx := exec.DispatchOperation(ctx, oc)
+	out := kind.writer(w)
+	out.begin()
+	for {
+		resp := responses(ctx)
+		if resp == nil || ctx.Err() != nil {
+			break
+		}
+		out.part(resp, true)
+	}
+	if ctx.Err() == nil || s.ctx.Err() != nil {
+		out.end()
 	}
 }
 
@@ -178,6 +242,7 @@ func (e *sseWriter) begin() {
 	h.Set("Cache-Control", "no-cache")
 	e.w.WriteHeader(http.StatusOK)
 	_, _ = fmt.Fprint(e.w, ":\n\n")
+	flush(e.w) // the client knows the stream is open before the first event
 }
 
 func (e *sseWriter) part(resp *graphql.Response, _ bool) { e.next(resp) }

@@ -19,6 +19,9 @@ type params struct {
 	OperationName json.RawMessage `json:"operationName"`
 	Variables     json.RawMessage `json:"variables"`
 	Extensions    json.RawMessage `json:"extensions"`
+	// DocumentID is GraphQL over HTTP's persisted document id, handed on
+	// as extensions.documentId (graph/trusted resolves it).
+	DocumentID json.RawMessage `json:"documentId"`
 }
 
 // checkBody returns the code and message refusing body: empty, a batch (a
@@ -56,6 +59,7 @@ func checkBody(body []byte) (p params, code, msg string) {
 		{"operationName", p.OperationName, '"', "a string or null"},
 		{"variables", p.Variables, '{', "an object or null"},
 		{"extensions", p.Extensions, '{', "an object or null"},
+		{"documentId", p.DocumentID, '"', "a string or null"},
 	} {
 		if len(m.raw) == 0 || (m.name != "query" && string(m.raw) == "null") {
 			continue
@@ -85,7 +89,22 @@ func (p params) decode() (*graphql.RawParams, string) {
 	if err := decodeObject(p.Extensions, &raw.Extensions); err != nil {
 		return nil, "extensions: must be an object or null"
 	}
+	if len(p.DocumentID) > 0 && string(p.DocumentID) != "null" {
+		var id string
+		if err := json.Unmarshal(p.DocumentID, &id); err != nil {
+			return nil, "documentId: must be a string or null"
+		}
+		withDocumentID(raw, id)
+	}
 	return raw, ""
+}
+
+// withDocumentID hands a request's documentId on as extensions.documentId.
+func withDocumentID(raw *graphql.RawParams, id string) {
+	if raw.Extensions == nil {
+		raw.Extensions = map[string]any{}
+	}
+	raw.Extensions["documentId"] = id
 }
 
 // decodeObject decodes a JSON object (or null, or nothing) into into, with

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -46,38 +45,5 @@ func TestCSRFBlocksSimpleRequests(t *testing.T) {
 				t.Errorf("blocked with %d %s; want 400 naming CSRF", rec.Code, rec.Body)
 			}
 		})
-	}
-}
-
-// rewrite gives a stream transport's error answer the spec's form: no
-// "data", a code on every error, 200 instead of 422 for application/json.
-func TestRewriteOfAStreamTransportsErrorAnswer(t *testing.T) {
-	tests := []struct {
-		name        string
-		status      int
-		contentType string
-		body        string
-		wantStatus  int
-		wantCode    string
-	}{
-		{"validation, JSON", 422, "application/json", `{"errors":[{"message":"bad","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}],"data":null}`, 200, "GRAPHQL_VALIDATION_FAILED"},
-		{"validation, graphql-response+json", 422, "application/graphql-response+json", `{"errors":[{"message":"bad"}],"data":null}`, 422, "BAD_REQUEST"},
-		{"uncoded 400", 400, "application/json", `{"errors":[{"message":"bad"}]}`, 400, "BAD_REQUEST"},
-		{"uncoded 500", 500, "application/json", `{"errors":[{"message":"boom"}]}`, 500, "INTERNAL_SERVER_ERROR"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			status, body := rewrite(tt.status, tt.contentType, []byte(tt.body))
-			var got map[string]json.RawMessage
-			if err := json.Unmarshal(body, &got); err != nil {
-				t.Fatal(err)
-			}
-			if _, has := got["data"]; has || status != tt.wantStatus || !strings.Contains(string(got["errors"]), `"code":"`+tt.wantCode+`"`) {
-				t.Errorf("%d %s; want %d, code %s, no data", status, body, tt.wantStatus, tt.wantCode)
-			}
-		})
-	}
-	if status, body := rewrite(502, "text/html", []byte("<html>")); status != 502 || string(body) != "<html>" {
-		t.Errorf("a body that is not a GraphQL answer was changed: %d %s", status, body)
 	}
 }

@@ -20,6 +20,7 @@ type Metrics struct {
 	httpRequests  *prometheus.CounterVec
 	httpDuration  *prometheus.HistogramVec
 	gqlOperations *prometheus.CounterVec
+	trustedOps    *prometheus.CounterVec
 	upCalls       *prometheus.CounterVec
 	upDuration    *prometheus.HistogramVec
 	upRetries     *prometheus.CounterVec
@@ -47,6 +48,9 @@ func New() *Metrics {
 		gqlOperations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_graphql_operations_total", Help: "GraphQL operations by name, type and outcome (ok, partial, error).",
 		}, []string{"operation", "type", "outcome"}),
+		trustedOps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_graphql_trusted_documents_total", Help: "GraphQL operations by trusted-document list status (listed, not_listed, refused) and client name.",
+		}, []string{"status", "client"}),
 		upCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_upstream_calls_total", Help: "Upstream call attempts by route and outcome.",
 		}, []string{"route", "outcome"}),
@@ -70,7 +74,7 @@ func New() *Metrics {
 			Name: "gateway_circuit_breaker_transitions_total", Help: "addEvent circuit breaker transitions.",
 		}, []string{"from", "to"}),
 	}
-	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.gqlOperations, m.upCalls, m.upDuration,
+	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.gqlOperations, m.trustedOps, m.upCalls, m.upDuration,
 		m.upRetries, m.upShared, m.batchSize, m.breakerState, m.breakerTrans,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.realtime = newRealtimeMetrics(m.reg)
@@ -101,6 +105,12 @@ func (m *Metrics) GraphQLOperation(name, typ, outcome string) {
 		name = "anonymous"
 	}
 	m.gqlOperations.WithLabelValues(name, typ, outcome).Inc()
+}
+
+// TrustedDocument records an operation's trusted-document status for the
+// client named client.
+func (m *Metrics) TrustedDocument(status, client string) {
+	m.trustedOps.WithLabelValues(status, client).Inc()
 }
 
 // UpstreamCall records one upstream attempt.
