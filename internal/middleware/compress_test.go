@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -269,5 +270,21 @@ func TestCORSAndCompression(t *testing.T) {
 	if resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" || resp.Header.Get("Content-Encoding") != "gzip" ||
 		!varies(resp.Header, "Origin") || !varies(resp.Header, "Accept-Encoding") || !json.Valid(decode(t, "gzip", body)) {
 		t.Errorf("cross-origin GET: %v; want CORS headers, gzip, Vary: Origin and Accept-Encoding", resp.Header)
+	}
+}
+
+// A handler's panic is answered by Observe, outside the coder: a plain
+// JSON 500, whatever the client accepts.
+func TestPanicUnderTheCoderAnswersPlain500(t *testing.T) {
+	stack := &middleware.Stack{Log: servicetest.Discard(), RequestTimeout: time.Second, MaxBodyBytes: 1 << 10,
+		MaxURLQueryBytes: 1 << 10, Compression: true, CompressMinBytes: 0}
+	routes := stack.Routes()
+	routes.Handle("GET /boom", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") }))
+	srv := httptest.NewServer(stack.Handler(routes))
+	defer srv.Close()
+	resp, body := fetch(t, "GET", srv.URL+"/boom", map[string]string{"Accept-Encoding": "gzip"})
+	var answer map[string]any
+	if resp.StatusCode != 500 || resp.Header.Get("Content-Encoding") != "" || json.Unmarshal(body, &answer) != nil || answer["error"] != "Internal server error" {
+		t.Errorf("%d Content-Encoding %q %q; want a plain JSON 500", resp.StatusCode, resp.Header.Get("Content-Encoding"), body)
 	}
 }
