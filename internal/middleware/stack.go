@@ -33,10 +33,11 @@ import (
 //
 // Compress sits inside Observe, which logs the status it wrote, and
 // outside httpcache, whose ETag is of the identity body (made weak for
-// requests Compress may code). CORS answers preflights before them with
-// no body to code; every answer below, the error answers of CleanPath and
-// Limits included, is coded alike. Deadline bounds the handler's work, not
-// the coder's last bytes, written as the handler returns.
+// requests Compress may code). CORS answers preflights before the
+// coder, with no body to code; every answer below, the error answers of
+// CleanPath and Limits included, is coded alike. Deadline bounds the
+// handler's work, not the coder's last bytes, written as the handler
+// returns.
 //
 // A front door adds its own rules inside its handler (GraphQL's CSRF
 // check, REST's JSON-only POST).
