@@ -113,6 +113,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 		Log: log, Record: m.HTTPRequest,
 		RequestTimeout: cfg.HTTP.RequestTimeout, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		MaxURLQueryBytes: cfg.HTTP.MaxURLQueryBytes, CORSAllowedOrigins: cfg.HTTP.CORSAllowedOrigins,
+		Compression: cfg.HTTP.Compression, CompressMinBytes: cfg.HTTP.CompressMinBytes,
 		Request: svc.WithLoaders, Track: track,
 	}
 	routes := stack.Routes()

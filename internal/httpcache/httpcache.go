@@ -1,9 +1,10 @@
 // Package httpcache tells browsers and CDNs what they may do with a GET
 // answer: Cache-Control from a policy the inner layers fill while the
 // request is served (the shortest max-age of what the answer holds,
-// private if any of it is), a strong ETag of the body, and 304 Not
-// Modified to a matching If-None-Match. Answers that are not 200 and
-// answers to other methods are never stored.
+// private if any of it is), an ETag of the body (strong, or weak when a
+// layer above may content-code it: WithWeakETags), and 304 Not Modified
+// to a matching If-None-Match. Answers that are not 200 and answers to
+// other methods are never stored.
 package httpcache
 
 import (
@@ -88,6 +89,21 @@ func (p *Policy) CacheControl() string {
 		scope = "private"
 	}
 	return scope + ", max-age=" + strconv.Itoa(int(p.maxAge/time.Second))
+}
+
+type weakKey struct{}
+
+// WithWeakETags returns ctx telling Handler to give its answer a weak ETag
+// (W/"…"). The layer that content-codes answers (gzip, zstd) sets it for
+// every request that may get a coded answer: the tag is computed over the
+// identity body, so it names the content, not the bytes on the wire, which
+// is what a weak tag says (RFC 9110 §8.8.1). The tag depends only on the
+// request, not on whether the coding layer compressed this answer (a
+// matter of its size), so a 304 carries the same tag the 200 did, as RFC
+// 9110 §15.4.5 asks. If-None-Match compares weakly, so a client holding
+// either form gets its 304.
+func WithWeakETags(ctx context.Context) context.Context {
+	return context.WithValue(ctx, weakKey{}, true)
 }
 
 // Freshness is what an answer was built from, as a cache below reports it:
@@ -221,6 +237,9 @@ func (h *holdWriter) finish(r *http.Request, p *Policy) {
 	hash.Write(h.body.Bytes())
 	sum := hash.Sum(nil)
 	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	if weak, _ := r.Context().Value(weakKey{}).(bool); weak {
+		etag = "W/" + etag
+	}
 	hdr.Set("ETag", etag)
 	hdr.Set("Cache-Control", p.CacheControl())
 	if matches(r.Header.Get("If-None-Match"), etag) {
@@ -238,11 +257,12 @@ func (h *holdWriter) finish(r *http.Request, p *Policy) {
 }
 
 // matches reports whether an If-None-Match value names etag (weak
-// comparison, as RFC 9110 asks for If-None-Match).
+// comparison, as RFC 9110 asks for If-None-Match: W/"x" matches "x").
 func matches(ifNoneMatch, etag string) bool {
+	opaque := strings.TrimPrefix(etag, "W/")
 	for _, tag := range strings.Split(ifNoneMatch, ",") {
 		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if tag == "*" || tag == etag {
+		if tag == "*" || tag == opaque {
 			return true
 		}
 	}

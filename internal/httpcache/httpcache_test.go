@@ -87,3 +87,57 @@ func TestStreamsPassThrough(t *testing.T) {
 		t.Errorf("stream: %v flushed %v; want no ETag, no-store, flushed", rec.Header(), rec.Flushed)
 	}
 }
+
+// Under a layer that content-codes answers the ETag is weak, on the 200 and
+// on the 304 alike, and If-None-Match with the weak or the strong form of
+// the tag revalidates: a client that cached the answer coded and one that
+// cached it as it is both get their 304.
+func TestWeakETagsUnderContentCoding(t *testing.T) {
+	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"v":1}`)
+	}), nil)
+	get := func(weak bool, inm string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/x", nil)
+		if weak {
+			req = req.WithContext(WithWeakETags(req.Context()))
+		}
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	strong := get(false, "").Header().Get("ETag")
+	weak := get(true, "").Header().Get("ETag")
+	if !strings.HasPrefix(strong, `"`) || weak != "W/"+strong {
+		t.Fatalf("ETags %q and %q; want a strong tag and its weak form", strong, weak)
+	}
+	tests := []struct {
+		name     string
+		weak     bool
+		inm      string
+		wantCode int
+		wantTag  string
+	}{
+		{"coded request, weak tag held", true, weak, 304, weak},
+		{"coded request, strong tag held", true, strong, 304, weak},
+		{"identity request, weak tag held", false, weak, 304, strong},
+		{"identity request, strong tag held", false, strong, 304, strong},
+		{"coded request, among others", true, `"other", ` + weak, 304, weak},
+		{"coded request, another tag", true, `W/"other"`, 200, weak},
+		{"a suffixed tag is another tag", true, strings.TrimSuffix(strong, `"`) + `-gzip"`, 200, weak},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := get(tt.weak, tt.inm)
+			if rec.Code != tt.wantCode || rec.Header().Get("ETag") != tt.wantTag {
+				t.Errorf("If-None-Match %s: %d ETag %q; want %d %q", tt.inm, rec.Code, rec.Header().Get("ETag"), tt.wantCode, tt.wantTag)
+			}
+			if tt.wantCode == 304 && rec.Body.Len() != 0 {
+				t.Errorf("304 with a body %q", rec.Body.String())
+			}
+		})
+	}
+}

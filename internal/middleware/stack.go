@@ -19,16 +19,25 @@ import (
 //  1. the server span (otelhttp, continuing a client's traceparent),
 //  2. Observe (request id, access log, panics, metrics),
 //  3. CORS (when origins are allowed),
-//  4. CleanPath,
-//  5. Limits (URL query and body size; the body is read here, once),
-//  6. Deadline,
+//  4. Compress (when on),
+//  5. CleanPath,
+//  6. Limits (URL query and body size; the body is read here, once),
+//  7. Deadline,
 //
 // then the route table, and on each route
 //
-//  7. Route (its name, for logs, metrics and the span),
-//  8. httpcache.Handler on cacheable routes (Cache-Control, ETag, 304,
+//  8. Route (its name, for logs, metrics and the span),
+//  9. httpcache.Handler on cacheable routes (Cache-Control, ETag, 304,
 //     stale marks from Track),
-//  9. Request (the service's per-request loaders).
+//  10. Request (the service's per-request loaders).
+//
+// Compress sits inside Observe, which logs the status it wrote, and
+// outside httpcache, whose ETag is of the identity body (made weak for
+// requests Compress may code). CORS answers preflights before the
+// coder, with no body to code; every answer below, the error answers of
+// CleanPath and Limits included, is coded alike. Deadline bounds the
+// handler's work, not the coder's last bytes, written as the handler
+// returns.
 //
 // A front door adds its own rules inside its handler (GraphQL's CSRF
 // check, REST's JSON-only POST).
@@ -40,6 +49,10 @@ type Stack struct {
 	MaxBodyBytes       int64
 	MaxURLQueryBytes   int
 	CORSAllowedOrigins []string // none: no CORS headers
+	// Compression codes answers of at least CompressMinBytes for clients
+	// that ask (Compress); off leaves every answer as it is.
+	Compression      bool
+	CompressMinBytes int
 
 	// Request prepares the context of each routed request (the service's
 	// per-request loaders); nil leaves it as it is.
@@ -86,6 +99,9 @@ func (s *Stack) Handler(routes *Routes) http.Handler {
 	h = Deadline(s.RequestTimeout, h)
 	h = Limits(s.MaxBodyBytes, s.MaxURLQueryBytes, h)
 	h = CleanPath(h)
+	if s.Compression {
+		h = Compress(s.CompressMinBytes, h)
+	}
 	if len(s.CORSAllowedOrigins) > 0 {
 		h = cors.New(cors.Options{
 			AllowedOrigins: s.CORSAllowedOrigins,

@@ -143,6 +143,7 @@ func New(t testing.TB, o Options) *Env {
 		Log: e.Log, Record: e.Metrics.HTTPRequest,
 		RequestTimeout: cfg.HTTP.RequestTimeout, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		MaxURLQueryBytes: cfg.HTTP.MaxURLQueryBytes, CORSAllowedOrigins: cfg.HTTP.CORSAllowedOrigins,
+		Compression: cfg.HTTP.Compression, CompressMinBytes: cfg.HTTP.CompressMinBytes,
 		Request: e.Service.WithLoaders, Track: track,
 	}
 	return e

@@ -138,6 +138,8 @@ type Redis struct {
 //	SHUTDOWN_DRAIN_DELAY      ShutdownDrainDelay  dev 0s / prod 5s
 //	MAX_BODY_BYTES            MaxBodyBytes        1048576
 //	MAX_URL_QUERY_BYTES       MaxURLQueryBytes    8192
+//	COMPRESSION               Compression         on    gzip/zstd answers to clients that ask
+//	COMPRESS_MIN_BYTES        CompressMinBytes    1024  smaller answers are sent as they are
 //	CORS_ALLOWED_ORIGINS      CORSAllowedOrigins  dev * / prod none
 //	CSRF_PREVENTION           CSRFPrevention      on
 //	READY_CHECK_INTERVAL      ReadyCheckInterval  2s
@@ -151,6 +153,8 @@ type HTTP struct {
 	ShutdownDrainDelay time.Duration
 	MaxBodyBytes       int64
 	MaxURLQueryBytes   int
+	Compression        bool
+	CompressMinBytes   int
 	CORSAllowedOrigins []string
 	CSRFPrevention     bool
 	ReadyCheckInterval time.Duration
@@ -316,6 +320,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			ShutdownDrainDelay: r.Duration("SHUTDOWN_DRAIN_DELAY", pick(prod, 5*time.Second, 0), 0, time.Hour),
 			MaxBodyBytes:       int64(r.Integer("MAX_BODY_BYTES", 1<<20, 1, 1<<30)),
 			MaxURLQueryBytes:   r.Integer("MAX_URL_QUERY_BYTES", 8192, 1, 1<<20),
+			Compression:        r.Boolean("COMPRESSION", true),
+			CompressMinBytes:   r.Integer("COMPRESS_MIN_BYTES", 1024, 0, 1<<30),
 			CORSAllowedOrigins: r.List("CORS_ALLOWED_ORIGINS", pick(prod, "", "*")),
 			CSRFPrevention:     r.Boolean("CSRF_PREVENTION", true),
 			ReadyCheckInterval: r.Duration("READY_CHECK_INTERVAL", 2*time.Second, 0, time.Hour),

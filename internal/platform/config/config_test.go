@@ -45,6 +45,7 @@ func TestInvalidValuesNameTheVariableAndTheForm(t *testing.T) {
 		{"UPSTREAM_MAX_IDLE_CONNS", "none", "UPSTREAM_MAX_IDLE_CONNS=\"none\": want an integer from 1 to 100000"},
 		{"CIRCUIT_BREAKER_JITTER", "5%", "CIRCUIT_BREAKER_JITTER=\"5%\": want a number from 0 to 1"},
 		{"CSRF_PREVENTION", "maybe", "CSRF_PREVENTION=\"maybe\": want on or off"},
+		{"COMPRESS_MIN_BYTES", "-1", "COMPRESS_MIN_BYTES=\"-1\": want an integer from 0"},
 		{"NODE_ENV", "staging", "NODE_ENV=\"staging\": want one of development, production"},
 		{"EVENT_API_BASE_URL", "localhost:4000", "EVENT_API_BASE_URL=\"localhost:4000\": want an http:// or https:// URL"},
 		{"LOG_LEVEL", "loud", "LOG_LEVEL=\"loud\": want one of debug, info, warn, error"},
