@@ -67,5 +67,6 @@ func mustWrap(wrap func(http.Handler) http.HandlerFunc, err error) func(http.Han
 // long as its client wants: an SSE stream, or a subscription over
 // multipart HTTP (Apollo's subscriptionSpec).
 func longLived(r *http.Request) bool {
-	return IsStream(r) || strings.Contains(r.Header.Get("Accept"), "subscriptionSpec")
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "text/event-stream") || strings.Contains(accept, "subscriptionSpec")
 }
