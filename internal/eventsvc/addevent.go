@@ -79,6 +79,9 @@ func (s *Service) AddEvent(ctx context.Context, in NewEvent, key *string) (ev *e
 	if err != nil {
 		return nil, false, err
 	}
+	if err := s.mayActFor(ctx, in.UserID); err != nil {
+		return nil, false, err
+	}
 	if key == nil {
 		e, err := s.addEvent(ctx, in)
 		return e, false, err

@@ -36,6 +36,8 @@ const (
 	ClassWriteUnavailable
 	// ClassCanceled: the caller went away.
 	ClassCanceled
+	// ClassForbidden: the caller may not do this; nothing was done.
+	ClassForbidden
 )
 
 var classNames = [...]string{
@@ -48,6 +50,7 @@ var classNames = [...]string{
 	ClassRejected:         "Event API rejected the request",
 	ClassWriteUnavailable: "Event API cannot take writes now",
 	ClassCanceled:         "request canceled",
+	ClassForbidden:        "forbidden",
 }
 
 func (c Class) String() string { return classNames[c] }
@@ -63,6 +66,7 @@ const (
 	CodeUpstreamRejected    = "UPSTREAM_REJECTED"
 	CodeServiceUnavailable  = "SERVICE_UNAVAILABLE"
 	CodeRequestCanceled     = "REQUEST_CANCELED"
+	CodeForbidden           = "FORBIDDEN"
 )
 
 // StatusClientClosedRequest is the (nginx) status of an answer nobody reads.
@@ -81,6 +85,7 @@ var classCodes = [...]struct {
 	ClassRejected:         {CodeUpstreamRejected, http.StatusBadGateway},
 	ClassWriteUnavailable: {CodeServiceUnavailable, http.StatusServiceUnavailable},
 	ClassCanceled:         {CodeRequestCanceled, StatusClientClosedRequest},
+	ClassForbidden:        {CodeForbidden, http.StatusForbidden},
 }
 
 // Failure is everything a front door needs to answer a failed call: GraphQL
@@ -112,12 +117,15 @@ type Failure struct {
 // errors on (development) the upstream's own error text too.
 func (s *Service) Failure(err error) Failure {
 	var (
+		forbidden   *ForbiddenError
 		invalid     *InvalidInputError
 		unavailable *UnavailableError
 		ue          *eventapi.Error
 	)
 	f := Failure{Class: ClassInternal}
 	switch {
+	case errors.As(err, &forbidden):
+		f.Class, f.Message = ClassForbidden, forbidden.Reason
 	case errors.As(err, &invalid):
 		f.Class, f.Field, f.Message = ClassInvalidInput, invalid.Field, invalid.Error()
 	case errors.As(err, &unavailable):

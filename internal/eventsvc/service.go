@@ -39,6 +39,8 @@ type Options struct {
 	DetailedErrors bool
 	// Feed carries added events to subscribers [nil: no subscriptions].
 	Feed *eventfeed.Feed
+	// Authorization is who may do what [off: everybody everything].
+	Authorization Authorization
 	// WriteCheckRetries bounds the retries of the reads a write depends on
 	// (addEvent's user check) [0: one attempt]. It is smaller than a read's
 	// budget so that the check cannot spend the request's whole deadline
@@ -57,6 +59,7 @@ type Service struct {
 	detailedErrors    bool
 	writeCheckRetries int
 	feed              *eventfeed.Feed
+	authz             Authorization
 }
 
 // New returns a Service over api. br guards addEvent; idem remembers
@@ -66,7 +69,7 @@ func New(api Upstream, br *breaker.Breaker, idem *idempotency.Guard[AddedEvent],
 		opt.NewID = newEventID
 	}
 	return &Service{api: api, log: log, loaders: opt.Loaders, breaker: br, idempotency: idem,
-		newID: opt.NewID, detailedErrors: opt.DetailedErrors, writeCheckRetries: opt.WriteCheckRetries, feed: opt.Feed}
+		newID: opt.NewID, detailedErrors: opt.DetailedErrors, writeCheckRetries: opt.WriteCheckRetries, feed: opt.Feed, authz: opt.Authorization}
 }
 
 // WithLoaders returns ctx with fresh per-request loaders; call it once per
