@@ -18,12 +18,17 @@ type Resolver struct {
 const listCost = 20
 
 // NewConfig returns the executable schema's configuration: the resolvers
-// and the complexity of list fields, for the complexity limit.
+// and the complexity of list and connection fields, for the complexity
+// limit.
 func NewConfig(svc *eventsvc.Service) Config {
 	c := Config{Resolvers: &Resolver{Service: svc}}
 	list := func(child int) int { return listCost * child }
 	c.Complexity.Query.Users = list
 	c.Complexity.Query.Events = list
 	c.Complexity.User.Events = list
+	page := connectionCost(svc.PageLimits())
+	c.Complexity.Query.UsersConnection = page
+	c.Complexity.Query.EventsConnection = page
+	c.Complexity.User.EventsConnection = page
 	return c
 }
