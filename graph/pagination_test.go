@@ -49,7 +49,9 @@ func userPage(t *testing.T, g *graphtest.Gateway, id string, args map[string]any
 	if len(res.Errors) > 0 {
 		t.Fatalf("%v: %+v", args, res.Errors)
 	}
-	var out struct{ User struct{ EventsConnection connection } }
+	var out struct {
+		User struct{ EventsConnection connection }
+	}
 	mustUnmarshal(t, res.Data, &out)
 	return out.User.EventsConnection
 }
@@ -322,9 +324,9 @@ func TestComplexityPricesAConnectionAtItsPageSize(t *testing.T) {
 func TestAPageHoldingAnEmailIsCachedPrivately(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{}, nil)
 	for query, want := range map[string]string{
-		`{ usersConnection(first: 2) { edges { node { id email } } } }`:                                  "private, no-cache",
-		`{ usersConnection(first: 2) { totalCount edges { cursor node { id userName } } } }`:             "no-cache",
-		`{ user(id: "1") { eventsConnection { edges { node { id user { email } } } } } }`:                "private, no-cache",
+		`{ usersConnection(first: 2) { edges { node { id email } } } }`:                                    "private, no-cache",
+		`{ usersConnection(first: 2) { totalCount edges { cursor node { id userName } } } }`:               "no-cache",
+		`{ user(id: "1") { eventsConnection { edges { node { id user { email } } } } } }`:                  "private, no-cache",
 		`{ eventsConnection(last: 1) { pageInfo { hasPreviousPage startCursor } edges { node { id } } } }`: "no-cache",
 	} {
 		resp, body := do(t, "GET", g.URL+"/graphql?query="+urlEncode(query), "", "", map[string]string{"Apollo-Require-Preflight": "true"})
