@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -333,5 +334,26 @@ func TestAPageHoldingAnEmailIsCachedPrivately(t *testing.T) {
 		if got := resp.Header.Get("Cache-Control"); got != want || resp.StatusCode != 200 {
 			t.Errorf("%s: %d Cache-Control %q, want %q (%s)", query, resp.StatusCode, got, want, body)
 		}
+	}
+}
+
+func TestAnUpstreamFailureInAPageIsAnErrorOnItsEdges(t *testing.T) {
+	g := graphtest.New(t, eventsim.Config{Users: 1, EventsPerUser: 30}, nil)
+	g.Sim.FailEvent("u1-e25", http.StatusInternalServerError, -1)
+	first := userPage(t, g, "u1", map[string]any{"first": 20})
+	if len(first.Edges) != 20 {
+		t.Fatalf("the page without the failing event: %d edges", len(first.Edges))
+	}
+	res := g.Query(t, userEventsPage, map[string]any{"id": "u1", "first": 10, "after": *first.PageInfo.EndCursor})
+	if len(res.Errors) != 1 {
+		t.Fatalf("errors %+v, want one", res.Errors)
+	}
+	e := res.Errors[0]
+	if e.Extensions["code"] != "UPSTREAM_UNAVAILABLE" || !reflect.DeepEqual(e.Path, []any{"user", "eventsConnection", "edges"}) {
+		t.Errorf("error %q %v at %v, want UPSTREAM_UNAVAILABLE at [user eventsConnection edges]", e.Message, e.Extensions["code"], e.Path)
+	}
+	// edges and the connection are non-null: the error nulls the user.
+	if string(res.Data) != `{"user":null}` {
+		t.Errorf("data %s", res.Data)
 	}
 }
