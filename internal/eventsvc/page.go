@@ -32,7 +32,8 @@ type EventPage struct {
 	// owner and ids: a user's page, its ids still to load.
 	owner string
 	ids   []string
-	// events: a page of the whole list, loaded with it.
+	// events: a page of a whole list, loaded with it; never nil, so that
+	// EventEdges can tell the two kinds apart.
 	events []*eventapi.Event
 }
 
@@ -116,7 +117,7 @@ func (s *Service) EventsPage(ctx context.Context, args paging.Args) (*EventPage,
 // positions, and any other failure fails the page.
 func (s *Service) EventEdges(ctx context.Context, p *EventPage) ([]*EventEdge, error) {
 	es := p.events
-	if es == nil {
+	if es == nil { // a user's page: look its ids up
 		var err error
 		if es, err = s.eventsByID(ctx, p.owner, p.ids); err != nil {
 			return nil, err
