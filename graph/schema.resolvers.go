@@ -18,6 +18,11 @@ func (r *eventResolver) User(ctx context.Context, obj *eventapi.Event) (*eventap
 	return r.Service.Owner(ctx, obj)
 }
 
+// Edges is the resolver for the edges field.
+func (r *eventConnectionResolver) Edges(ctx context.Context, obj *eventsvc.EventPage) ([]*eventsvc.EventEdge, error) {
+	return r.Service.EventEdges(ctx, obj)
+}
+
 // AddEvent is the resolver for the addEvent field.
 func (r *mutationResolver) AddEvent(ctx context.Context, input model.AddEventInput, idempotencyKey *string) (model.AddEventResult, error) {
 	details := ""
@@ -48,6 +53,16 @@ func (r *queryResolver) Event(ctx context.Context, id string) (*eventapi.Event, 
 	return r.Service.Event(ctx, id)
 }
 
+// UsersConnection is the resolver for the usersConnection field.
+func (r *queryResolver) UsersConnection(ctx context.Context, first *int, after *string, last *int, before *string) (*eventsvc.UserPage, error) {
+	return r.Service.UsersPage(ctx, pageArgs(first, after, last, before))
+}
+
+// EventsConnection is the resolver for the eventsConnection field.
+func (r *queryResolver) EventsConnection(ctx context.Context, first *int, after *string, last *int, before *string) (*eventsvc.EventPage, error) {
+	return r.Service.EventsPage(ctx, pageArgs(first, after, last, before))
+}
+
 // EventAdded is the resolver for the eventAdded field.
 func (r *subscriptionResolver) EventAdded(ctx context.Context, userID *string) (<-chan *eventapi.Event, error) {
 	return r.Service.EventAdded(ctx, userID)
@@ -58,8 +73,16 @@ func (r *userResolver) Events(ctx context.Context, obj *eventapi.User) ([]*event
 	return r.Service.EventsOf(ctx, obj)
 }
 
+// EventsConnection is the resolver for the eventsConnection field.
+func (r *userResolver) EventsConnection(ctx context.Context, obj *eventapi.User, first *int, after *string, last *int, before *string) (*eventsvc.EventPage, error) {
+	return r.Service.EventsOfPage(obj, pageArgs(first, after, last, before))
+}
+
 // Event returns EventResolver implementation.
 func (r *Resolver) Event() EventResolver { return &eventResolver{r} }
+
+// EventConnection returns EventConnectionResolver implementation.
+func (r *Resolver) EventConnection() EventConnectionResolver { return &eventConnectionResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -74,9 +97,10 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
-	eventResolver        struct{ *Resolver }
-	mutationResolver     struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	subscriptionResolver struct{ *Resolver }
-	userResolver         struct{ *Resolver }
+	eventResolver           struct{ *Resolver }
+	eventConnectionResolver struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	subscriptionResolver    struct{ *Resolver }
+	userResolver            struct{ *Resolver }
 )

@@ -85,6 +85,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 		DetailedErrors:    cfg.Upstream.DetailedErrors,
 		WriteCheckRetries: cfg.Upstream.WriteCheckRetries,
 		Feed:              a.feed,
+		MaxPageSize:       cfg.Paging.MaxPageSize,
 	})
 
 	a.health = health.New(api.Ping, func() string { return br.State().String() },

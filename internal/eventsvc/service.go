@@ -10,6 +10,7 @@ import (
 	"log/slog"
 
 	"github.com/eventms/gateway/internal/eventsvc/loader"
+	"github.com/eventms/gateway/internal/eventsvc/paging"
 	"github.com/eventms/gateway/internal/state/eventfeed"
 	"github.com/eventms/gateway/internal/state/idempotency"
 	"github.com/eventms/gateway/internal/upstream/breaker"
@@ -46,6 +47,10 @@ type Options struct {
 	// budget so that the check cannot spend the request's whole deadline
 	// before the write gets its chance.
 	WriteCheckRetries int
+	// MaxPageSize is the largest first or last a page of a list may ask
+	// for [DefaultMaxPageSize]; with neither, a page holds
+	// paging.DefaultSize items, or MaxPageSize if that is smaller.
+	MaxPageSize int
 }
 
 // Service answers reads and writes for both front doors.
@@ -60,6 +65,7 @@ type Service struct {
 	writeCheckRetries int
 	feed              *eventfeed.Feed
 	authz             Authorization
+	pages             paging.Limits
 }
 
 // New returns a Service over api. br guards addEvent; idem remembers
@@ -68,8 +74,12 @@ func New(api Upstream, br *breaker.Breaker, idem *idempotency.Guard[AddedEvent],
 	if opt.NewID == nil {
 		opt.NewID = newEventID
 	}
+	if opt.MaxPageSize <= 0 {
+		opt.MaxPageSize = DefaultMaxPageSize
+	}
 	return &Service{api: api, log: log, loaders: opt.Loaders, breaker: br, idempotency: idem,
-		newID: opt.NewID, detailedErrors: opt.DetailedErrors, writeCheckRetries: opt.WriteCheckRetries, feed: opt.Feed, authz: opt.Authorization}
+		newID: opt.NewID, detailedErrors: opt.DetailedErrors, writeCheckRetries: opt.WriteCheckRetries, feed: opt.Feed,
+		authz: opt.Authorization, pages: paging.NewLimits(opt.MaxPageSize, maxPageSizeName)}
 }
 
 // WithLoaders returns ctx with fresh per-request loaders; call it once per
@@ -140,23 +150,15 @@ func (s *Service) Event(ctx context.Context, id string) (*eventapi.Event, error)
 // fails the whole list, so a caller never mistakes a partial list for a
 // complete one.
 func (s *Service) EventsOf(ctx context.Context, u *eventapi.User) ([]*eventapi.Event, error) {
-	if len(u.Events) == 0 {
-		return []*eventapi.Event{}, nil
-	}
-	got, errs := loader.LoadAll(ctx, s.loadersFor(ctx).Events, u.Events)
-	for i, err := range errs {
-		if err != nil {
-			return nil, failed(err, "events of user %q: get event %q", u.ID, u.Events[i])
-		}
+	got, err := s.eventsByID(ctx, u.ID, u.Events)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*eventapi.Event, 0, len(got))
-	for i, e := range got {
-		if e == nil {
-			s.log.WarnContext(ctx, "event listed by user is unknown upstream; left out",
-				"user_id", u.ID, "event_id", u.Events[i])
-			continue
+	for _, e := range got {
+		if e != nil {
+			out = append(out, e)
 		}
-		out = append(out, e)
 	}
 	return out, nil
 }

@@ -138,7 +138,7 @@ func New(t testing.TB, o Options) *Env {
 	e.Service = eventsvc.New(upstream, breaker.New(brCfg),
 		idempotency.NewGuard(store, cfg.Idempotency.TTL, idempotency.Options{Lease: cfg.Idempotency.Lease}), e.Log,
 		eventsvc.Options{Loaders: loader.Options{Wait: cfg.Upstream.LoaderBatchWait}, DetailedErrors: cfg.Upstream.DetailedErrors,
-			WriteCheckRetries: cfg.Upstream.WriteCheckRetries, Feed: e.Feed})
+			WriteCheckRetries: cfg.Upstream.WriteCheckRetries, Feed: e.Feed, MaxPageSize: cfg.Paging.MaxPageSize})
 	e.Stack = &middleware.Stack{
 		Log: e.Log, Record: e.Metrics.HTTPRequest,
 		RequestTimeout: cfg.HTTP.RequestTimeout, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,

@@ -42,6 +42,7 @@ type Config struct {
 	HTTP        HTTP
 	GraphQL     GraphQL
 	Limits      Limits
+	Paging      Paging
 	Log         Log
 	Auth        Auth
 
@@ -339,6 +340,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			QueryCacheSize:   r.Integer("GRAPHQL_QUERY_CACHE_SIZE", 1000, 1, 10000000),
 		},
 		Limits: loadLimits(r),
+		Paging: loadPaging(r),
 		Log: Log{
 			Level:  r.OneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 			Format: r.OneOf("LOG_FORMAT", pick(prod, "json", "text"), "text", "json"),

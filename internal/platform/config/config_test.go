@@ -18,7 +18,8 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Port != 3000 || c.Upstream.Client.MaxConcurrency != 1024 || c.Upstream.Client.MinConcurrency != 8 || c.Upstream.Client.Timeout != 2*time.Second ||
 		c.Upstream.WriteCheckRetries != 1 || !c.Upstream.DetailedErrors || len(c.Warnings) != 0 ||
-		c.Breaker.FailureWindow != 30*time.Second || c.GraphQL.QueryCacheSize != 1000 || c.GraphQL.MaxFields != 2000 {
+		c.Breaker.FailureWindow != 30*time.Second || c.GraphQL.QueryCacheSize != 1000 || c.GraphQL.MaxFields != 2000 ||
+		c.Paging.MaxPageSize != 100 {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -26,12 +27,12 @@ func TestDefaults(t *testing.T) {
 func TestValidValues(t *testing.T) {
 	c, err := Load(env(map[string]string{
 		"PORT": "8080", "UPSTREAM_WRITE_CHECK_RETRIES": "0", "DETAILED_ERRORS": "off",
-		"EVENT_API_BASE_URL": "http://localhost:4000", "LOG_FORMAT": "JSON",
+		"EVENT_API_BASE_URL": "http://localhost:4000", "LOG_FORMAT": "JSON", "MAX_PAGE_SIZE": "500",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.Upstream.WriteCheckRetries != 0 || c.Upstream.DetailedErrors || c.Log.Format != "json" {
+	if c.Port != 8080 || c.Upstream.WriteCheckRetries != 0 || c.Upstream.DetailedErrors || c.Log.Format != "json" || c.Paging.MaxPageSize != 500 {
 		t.Errorf("parsed: %+v", c)
 	}
 }
@@ -48,6 +49,7 @@ func TestInvalidValuesNameTheVariableAndTheForm(t *testing.T) {
 		{"COMPRESS_MIN_BYTES", "-1", "COMPRESS_MIN_BYTES=\"-1\": want an integer from 0"},
 		{"NODE_ENV", "staging", "NODE_ENV=\"staging\": want one of development, production"},
 		{"EVENT_API_BASE_URL", "localhost:4000", "EVENT_API_BASE_URL=\"localhost:4000\": want an http:// or https:// URL"},
+		{"MAX_PAGE_SIZE", "0", "MAX_PAGE_SIZE=\"0\": want an integer from 1 to 10000"},
 		{"LOG_LEVEL", "loud", "LOG_LEVEL=\"loud\": want one of debug, info, warn, error"},
 		{"APP_ENV", "production", "EVENT_API_BASE_URL=\"\": want the Event API's URL when APP_ENV=production"},
 	}
