@@ -32,7 +32,7 @@ func NewErrorPresenter(svc *eventsvc.Service, log *slog.Logger) graphql.ErrorPre
 		switch f.Class {
 		case eventsvc.ClassInternal:
 			log.ErrorContext(ctx, "GraphQL resolver failed", "path", gqlErr.Path.String(), "err", err)
-		case eventsvc.ClassInvalidInput, eventsvc.ClassNotFound, eventsvc.ClassCanceled:
+		case eventsvc.ClassInvalidInput, eventsvc.ClassNotFound, eventsvc.ClassCanceled, eventsvc.ClassForbidden:
 		default:
 			log.WarnContext(ctx, "GraphQL field failed upstream", "path", gqlErr.Path.String(), "class", f.Class.String(), "err", err)
 		}

@@ -40,6 +40,9 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	Authenticated  func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	OwnerOrAdmin   func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	RequiresScopes func(ctx context.Context, obj any, next graphql.Resolver, scopes [][]string) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -570,6 +573,33 @@ directive @cacheControl(
   inheritMaxAge: Boolean
 ) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
 
+"""
+The field or type needs an authenticated caller (a valid bearer token) when
+authentication is on (AUTH_MODE optional or required); without one it is
+null, with an UNAUTHENTICATED error on its path. Apollo Router's directive
+of the same name.
+"""
+directive @authenticated on FIELD_DEFINITION | OBJECT
+
+"""
+The field or type needs a caller holding every scope of at least one of the
+sets (the token's ` + "`" + `scope` + "`" + ` or ` + "`" + `scp` + "`" + ` claim) when authentication is on; without
+them it is null, with a FORBIDDEN error on its path. Apollo Router's
+directive of the same name.
+"""
+directive @requiresScopes(
+  "Sets of scopes, any one of which suffices; within a set every scope is needed."
+  scopes: [[String!]!]!
+) on FIELD_DEFINITION | OBJECT
+
+"""
+The field is personal: when authentication is on, only the user it belongs
+to and callers with the admin scope (AUTH_ADMIN_SCOPE, ` + "`" + `events:admin` + "`" + ` by
+default) see it; for anybody else it is null, with a FORBIDDEN error on its
+path, and the rest of the answer resolves.
+"""
+directive @ownerOrAdmin on FIELD_DEFINITION
+
 "Who may keep a cached answer: any cache (PUBLIC) or the client's own only (PRIVATE)."
 enum CacheControlScope {
   "Any cache, shared ones included, may keep the answer."
@@ -586,8 +616,11 @@ type User {
   id: ID!
   "The user's login name."
   userName: String
-  "The user's e-mail address; personal, so answers holding it are cached privately."
-  email: String @cacheControl(scope: PRIVATE)
+  """
+  The user's e-mail address: personal, so answers holding it are cached
+  privately, and only the user and admins see it when authentication is on.
+  """
+  email: String @cacheControl(scope: PRIVATE) @ownerOrAdmin
   """
   The user's events, in the user's order. Ids the Event API no longer knows
   are left out. Null, with an error carrying this field's path and an
@@ -808,7 +841,7 @@ type Subscription {
   subscribed, so they arrive within SUBSCRIPTION_POLL_INTERVAL). Each event
   arrives once.
   """
-  eventAdded("Only events of the user with this id; every user's when not given." userId: ID): Event!
+  eventAdded("Only events of the user with this id; every user's when not given." userId: ID): Event! @authenticated
 }
 
 """
@@ -818,14 +851,17 @@ type Mutation {
   """
   Adds an event. Give an ` + "`" + `idempotencyKey` + "`" + ` (any string up to 255 characters)
   to retry safely: within the key's lifetime (24 h by default) the same key
-  returns the first success without storing the event again.
+  returns the first success without storing the event again. When
+  authentication is on, a caller may add events for its own user id only,
+  unless it has the admin scope; otherwise the answer is a FORBIDDEN error on
+  this field and nothing is stored.
   """
   addEvent(
     "The event to add."
     input: AddEventInput!
     "Makes a retry safe: the same key returns the first success instead of storing the event again. Not empty, at most 255 bytes."
     idempotencyKey: String
-  ): AddEventResult!
+  ): AddEventResult! @authenticated
 }
 `, BuiltIn: false},
 }
@@ -1040,6 +1076,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) dir_requiresScopes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "scopes",
+		func(ctx context.Context, v any) ([][]string, error) {
+			return ec.unmarshalNString2ᚕᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scopes"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Mutation_addEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -1663,7 +1713,20 @@ func (ec *executionContext) _Mutation_addEvent(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().AddEvent(ctx, fc.Args["input"].(model.AddEventInput), fc.Args["idempotencyKey"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal model.AddEventResult
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v model.AddEventResult) graphql.Marshaler {
 			return ec.marshalNAddEventResult2githubᚗcomᚋeventmsᚋgatewayᚋgraphᚋmodelᚐAddEventResult(ctx, selections, v)
 		},
@@ -2184,7 +2247,20 @@ func (ec *executionContext) _Subscription_eventAdded(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Subscription().EventAdded(ctx, fc.Args["userId"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal *eventapi.Event
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *eventapi.Event) graphql.Marshaler {
 			return ec.marshalNEvent2ᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐEvent(ctx, selections, v)
 		},
@@ -2273,7 +2349,20 @@ func (ec *executionContext) _User_email(ctx context.Context, field graphql.Colle
 		func(ctx context.Context) (any, error) {
 			return obj.Email, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.OwnerOrAdmin == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive ownerOrAdmin is not implemented")
+				}
+				return ec.Directives.OwnerOrAdmin(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalOString2string(ctx, selections, v)
 		},
@@ -4756,6 +4845,64 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNString2ᚕᚕstringᚄ(ctx context.Context, v any) ([][]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([][]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2ᚕstringᚄ(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v [][]string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2ᚕstringᚄ(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋeventmsᚋgatewayᚋinternalᚋupstreamᚋeventapiᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*eventapi.User) graphql.Marshaler {

@@ -24,7 +24,7 @@ const listCost = 20
 // documents (tools, tests); connections are then priced at the default
 // page limits.
 func NewConfig(svc *eventsvc.Service) Config {
-	c := Config{Resolvers: &Resolver{Service: svc}}
+	c := Config{Resolvers: &Resolver{Service: svc}, Directives: directives(svc)}
 	list := func(child int) int { return listCost * child }
 	c.Complexity.Query.Users = list
 	c.Complexity.Query.Events = list

@@ -57,9 +57,17 @@ func responseType(r *http.Request) string {
 // writeError answers a request refused before execution: no "data" entry,
 // as the GraphQL spec asks of errors raised before execution begins.
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	WriteError(w, r, status, message, map[string]any{"code": code})
+}
+
+// WriteError answers a request refused before it is read as GraphQL (by
+// the HTTP layers in front of the door: authentication, rate limits) in
+// GraphQL's form: one error with its extensions (code and any more), no
+// "data", the media type the client accepts.
+func WriteError(w http.ResponseWriter, r *http.Request, status int, message string, extensions map[string]any) {
 	w.Header().Set("Content-Type", responseType(r)+contentTypeSuffix)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(struct {
 		Errors gqlerror.List `json:"errors"`
-	}{gqlerror.List{{Message: message, Extensions: map[string]any{"code": code}}}})
+	}{gqlerror.List{{Message: message, Extensions: extensions}}})
 }

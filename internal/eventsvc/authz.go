@@ -44,7 +44,7 @@ func (s *Service) mayActFor(ctx context.Context, userID string) error {
 // fields (e-mail): the user itself, an admin, or everybody with
 // authorization off.
 func (s *Service) MaySee(ctx context.Context, userID string) bool {
-	if !s.authz.Enabled {
+	if !s.AuthorizationEnabled() {
 		return true
 	}
 	id := identity.From(ctx)
@@ -55,7 +55,7 @@ func (s *Service) MaySee(ctx context.Context, userID string) bool {
 // the sets (an empty list of sets holds for every authenticated caller);
 // with authorization off everybody does.
 func (s *Service) Authorized(ctx context.Context, anyOf [][]string) bool {
-	if !s.authz.Enabled {
+	if !s.AuthorizationEnabled() {
 		return true
 	}
 	id := identity.From(ctx)
@@ -77,5 +77,6 @@ func (s *Service) Authorized(ctx context.Context, anyOf [][]string) bool {
 	return false
 }
 
-// AuthorizationEnabled reports whether callers are told apart.
-func (s *Service) AuthorizationEnabled() bool { return s.authz.Enabled }
+// AuthorizationEnabled reports whether callers are told apart (never for a
+// nil Service, which a schema built only for its shape has).
+func (s *Service) AuthorizationEnabled() bool { return s != nil && s.authz.Enabled }

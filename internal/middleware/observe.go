@@ -27,6 +27,38 @@ type Info struct {
 
 	mu        sync.Mutex
 	operation string
+	user      string
+	client    string
+	version   string
+}
+
+func (i *Info) setUser(id string) {
+	i.mu.Lock()
+	i.user = id
+	i.mu.Unlock()
+}
+
+func (i *Info) setClient(name, version string) {
+	i.mu.Lock()
+	i.client, i.version = name, version
+	i.mu.Unlock()
+}
+
+// logAttrs are what the access log says of the caller and the operation.
+func (i *Info) logAttrs() []any {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	var attrs []any
+	if i.operation != "" {
+		attrs = append(attrs, "operation", i.operation)
+	}
+	if i.user != "" {
+		attrs = append(attrs, "enduser_id", i.user)
+	}
+	if i.client != "" {
+		attrs = append(attrs, "client", i.client, "client_version", i.version)
+	}
+	return attrs
 }
 
 // SetOperation names the GraphQL operation the request ran. It is safe to
@@ -98,9 +130,7 @@ func Observe(log *slog.Logger, record Recorder, next http.Handler) http.Handler 
 				record(info.Route, r.Method, status, d, traceID)
 			}
 			attrs := []any{"method", r.Method, "route", info.Route, "status", status, "duration_ms", float64(d.Microseconds()) / 1000}
-			if op := info.Operation(); op != "" {
-				attrs = append(attrs, "operation", op)
-			}
+			attrs = append(attrs, info.logAttrs()...)
 			log.InfoContext(ctx, "request", attrs...)
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))

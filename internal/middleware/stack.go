@@ -27,9 +27,11 @@ import (
 // then the route table, and on each route
 //
 //  8. Route (its name, for logs, metrics and the span),
-//  9. httpcache.Handler on cacheable routes (Cache-Control, ETag, 304,
+//  9. Caller on the doors' routes (identity, client awareness, the
+//     request budget; refused in the door's own form),
+//  10. httpcache.Handler on cacheable routes (Cache-Control, ETag, 304,
 //     stale marks from Track),
-//  10. Request (the service's per-request loaders).
+//  11. Request (the service's per-request loaders).
 //
 // Compress sits inside Observe, which logs the status it wrote, and
 // outside httpcache, whose ETag is of the identity body (made weak for
@@ -54,6 +56,10 @@ type Stack struct {
 	Compression      bool
 	CompressMinBytes int
 
+	// Caller says who calls the doors and what they may spend; nil:
+	// anonymous callers without limits.
+	Caller *Caller
+
 	// Request prepares the context of each routed request (the service's
 	// per-request loaders); nil leaves it as it is.
 	Request func(context.Context) context.Context
@@ -72,15 +78,29 @@ type Routes struct {
 // Routes returns an empty route table whose routes get the per-route layers.
 func (s *Stack) Routes() *Routes { return &Routes{mux: http.NewServeMux(), stack: s} }
 
-// Handle mounts an HTTP-cacheable route: GET answers carry Cache-Control
-// and an ETag and answer If-None-Match with 304 (REST reads, /graphql).
-func (rt *Routes) Handle(pattern string, h http.Handler) { rt.mount(pattern, h, true) }
+// Handle mounts an HTTP-cacheable route without the caller layer: GET
+// answers carry Cache-Control and an ETag and answer If-None-Match with 304.
+func (rt *Routes) Handle(pattern string, h http.Handler) { rt.mount(pattern, h, true, nil) }
 
 // HandleUncached mounts a route whose answers are not cache-managed
 // (probes, metrics, the IDE).
-func (rt *Routes) HandleUncached(pattern string, h http.Handler) { rt.mount(pattern, h, false) }
+func (rt *Routes) HandleUncached(pattern string, h http.Handler) { rt.mount(pattern, h, false, nil) }
 
-func (rt *Routes) mount(pattern string, route http.Handler, cached bool) {
+// Door is a front door's view of the route table: its routes are
+// cacheable and pass the caller layer, which refuses in the door's form.
+// It is the rest.Mux the REST routes register on.
+func (rt *Routes) Door(refuse Refusals) *DoorRoutes { return &DoorRoutes{rt: rt, refuse: refuse} }
+
+// DoorRoutes mounts a door's routes; see Routes.Door.
+type DoorRoutes struct {
+	rt     *Routes
+	refuse Refusals
+}
+
+// Handle mounts one of the door's routes.
+func (d *DoorRoutes) Handle(pattern string, h http.Handler) { d.rt.mount(pattern, h, true, &d.refuse) }
+
+func (rt *Routes) mount(pattern string, route http.Handler, cached bool, refuse *Refusals) {
 	h := route
 	if prepare := rt.stack.Request; prepare != nil {
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -89,6 +109,9 @@ func (rt *Routes) mount(pattern string, route http.Handler, cached bool) {
 	}
 	if cached {
 		h = httpcache.Handler(h, rt.stack.Track)
+	}
+	if refuse != nil && rt.stack.Caller != nil {
+		h = rt.stack.Caller.layer(*refuse, h)
 	}
 	rt.mux.Handle(pattern, Route(pattern, h))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/httpcache"
 	"github.com/eventms/gateway/internal/httpjson"
+	"github.com/eventms/gateway/internal/middleware"
 )
 
 // Mux is where Register mounts the routes; *http.ServeMux is one. The
@@ -89,6 +90,21 @@ func (h *Handler) getEventsByUserID(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, events)
 }
 
+// Refusals answer, in the original service's error shape, the requests
+// the HTTP layers in front of the routes refuse: 401 and 429 (with
+// retryAfter, as a 503 carries it).
+func Refusals() middleware.Refusals {
+	return middleware.Refusals{
+		Unauthenticated: func(w http.ResponseWriter, _ *http.Request, message string) {
+			httpjson.Error(w, http.StatusUnauthorized, "Unauthorized", message)
+		},
+		RateLimited: func(w http.ResponseWriter, _ *http.Request, retryAfter int) {
+			httpjson.Write(w, http.StatusTooManyRequests, httpjson.ErrorBody{Error: "Too many requests",
+				Message: fmt.Sprintf("too many requests from this caller; retry after %d s", retryAfter), RetryAfter: retryAfter})
+		},
+	}
+}
+
 // badID says what is wrong with a user id taken from the path, or "". An
 // escaped slash would address another upstream route; control characters
 // and invalid UTF-8 are never an id.
@@ -130,6 +146,7 @@ var errorTexts = map[eventsvc.Class]string{
 	eventsvc.ClassBadResponse:      "Event API answered off-contract",
 	eventsvc.ClassRejected:         "Event API rejected the request",
 	eventsvc.ClassWriteUnavailable: "Service temporarily unavailable",
+	eventsvc.ClassForbidden:        "Forbidden",
 }
 
 // fail renders a service failure as an existing caller expects it.
@@ -140,6 +157,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// The caller left; nobody reads this answer.
 		w.WriteHeader(f.Status)
 		return
+	case eventsvc.ClassForbidden:
 	case eventsvc.ClassNotFound:
 		f.Message = "no user with id " + echo(r.PathValue("id"))
 	case eventsvc.ClassInvalidInput:

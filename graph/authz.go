@@ -1,0 +1,43 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/identity"
+	"github.com/eventms/gateway/internal/middleware"
+	"github.com/eventms/gateway/internal/upstream/eventapi"
+)
+
+// directives are the schema's authorization directives, one implementation
+// each, deciding through the service (eventsvc.Service.Authorized, MaySee):
+// the rules are read in schema.graphqls and decided in one place. With
+// authorization off (AUTH_MODE=off) every directive lets everything pass.
+func directives(svc *eventsvc.Service) DirectiveRoot {
+	return DirectiveRoot{
+		Authenticated: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+			if svc.AuthorizationEnabled() && !identity.From(ctx).Authenticated() {
+				return nil, &gqlerror.Error{Message: "this field needs an authenticated caller (a valid bearer token)",
+					Extensions: map[string]any{"code": middleware.CodeUnauthenticated}}
+			}
+			return next(ctx)
+		},
+		RequiresScopes: func(ctx context.Context, _ any, next graphql.Resolver, scopes [][]string) (any, error) {
+			if !svc.Authorized(ctx, scopes) {
+				return nil, &eventsvc.ForbiddenError{Reason: fmt.Sprintf("this field needs the scopes %v", scopes)}
+			}
+			return next(ctx)
+		},
+		OwnerOrAdmin: func(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
+			u, ok := obj.(*eventapi.User)
+			if !ok || !svc.MaySee(ctx, u.ID) {
+				return nil, &eventsvc.ForbiddenError{Reason: "only the user it belongs to and admins may see this field"}
+			}
+			return next(ctx)
+		},
+	}
+}
