@@ -34,7 +34,7 @@ func TextSize(key, text string) int64 {
 // substring of it) or many times it (each field of "{a b c}" is a node of
 // about 200 bytes for two bytes of text), so no one factor fits both. It
 // walks the AST once, in time linear in it and without allocating (about
-// 2% of what parsing and validating cost), and only when a document is
+// 3% of what parsing and validating cost), and only when a document is
 // added. Each allocation counts as Go's allocator rounds it, to its
 // size class. TestParsedSizeMatchesTheHeap compares the total with the
 // heap's growth for documents of every kind, and fails if a gqlparser
