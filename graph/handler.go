@@ -11,7 +11,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	gqltransport "github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/eventms/gateway/graph/apq"
 	"github.com/eventms/gateway/graph/cachecontrol"
+	"github.com/eventms/gateway/graph/doccache"
 	"github.com/eventms/gateway/graph/limits"
 	"github.com/eventms/gateway/graph/tracing"
 	"github.com/eventms/gateway/graph/transport"
@@ -67,9 +67,6 @@ type Handler struct {
 	streams *transport.Streams
 }
 
-// persistedTTL is how long the fleet keeps an APQ document.
-const persistedTTL = 24 * time.Hour
-
 // NewHandler builds the door from gqlgen's executor and its own transports
 // and extensions, hardened as cfg says: CSRF first (Apollo's order), then
 // the transports, which refuse requests that are not well-formed GraphQL
@@ -78,8 +75,11 @@ func NewHandler(cfg Settings, deps Deps) *Handler {
 	es := NewExecutableSchema(NewConfig(deps.Service))
 	// One cache for gqlgen and the expansion guard: a document in it was
 	// checked and validated already, so a repeated query skips both.
-	docs := trusted.NewQueryCache(deps.Trusted, lru.New[*ast.QueryDocument](cfg.GraphQL.QueryCacheSize))
-	persisted := apq.New(cfg.GraphQL.APQCacheSize, deps.Fleet.Client(), prefix(deps.Fleet), persistedTTL, deps.Fleet.OnError)
+	c := cfg.GraphQL.Caches
+	docs := trusted.NewQueryCache(deps.Trusted, doccache.NewParsed(doccache.Limits{MaxBytes: c.QueryBytes,
+		MaxEntryBytes: c.QueryMaxDocumentBytes, MaxEntries: c.QueryEntries}))
+	persisted := apq.New(apq.Settings{MaxBytes: c.APQBytes, MaxEntries: c.APQEntries, MaxDocumentBytes: c.APQMaxDocumentBytes,
+		RedisMaxBytes: c.APQRedisBytes}, deps.Fleet.Client(), prefix(deps.Fleet), deps.Fleet.OnError)
 	streams := transport.NewStreams(transport.StreamSettings{Realtime: cfg.Realtime, RequestTimeout: cfg.RequestTimeout,
 		Connections: deps.Metrics.WebSocketConnections})
 	listed := trusted.Extension{Store: deps.Trusted, Mode: cfg.TrustedDocuments,
@@ -140,7 +140,7 @@ func bySampling(traced, untraced http.Handler) http.Handler {
 // and validated documents, the persisted queries) and ws, with the tracing
 // extension if traced.
 func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs graphql.Cache[*ast.QueryDocument],
-	persisted *apq.Cache, listed trusted.Extension, streams *transport.Streams, origins []string, deps Deps, traced bool,
+	persisted *apq.Store, listed trusted.Extension, streams *transport.Streams, origins []string, deps Deps, traced bool,
 ) *handler.Server {
 	srv := handler.New(es)
 	srv.AddTransport(streams.WebSocket(origins))
@@ -166,7 +166,9 @@ func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs graphql.Cac
 	// Before APQ: ids become the listed text, and what is refused never
 	// reaches APQ's registration.
 	srv.Use(listed)
-	srv.Use(extension.AutomaticPersistedQuery{Cache: persisted})
+	// Stores a registration only once its operation is dispatched (parsed,
+	// validated, within every limit).
+	srv.Use(apq.Extension{Store: persisted})
 	// After APQ (which fills in the document), before the guard and parsing.
 	srv.Use(transport.InlineDefer{})
 	srv.AroundOperations(streams.LimitOperations)

@@ -172,8 +172,8 @@ type HTTP struct {
 //	GRAPHQL_INTROSPECTION     Introspection     dev on / prod off
 //	GRAPHQL_IDE               IDE               dev on / prod off
 //	GRAPHQL_FIELD_SUGGESTIONS FieldSuggestions  dev on / prod off
-//	APQ_CACHE_SIZE            APQCacheSize      1000
-//	GRAPHQL_QUERY_CACHE_SIZE  QueryCacheSize    1000  parsed and validated documents
+//
+// Caches (the parsed documents, the persisted queries): see DocumentCaches.
 type GraphQL struct {
 	MaxDepth         int
 	MaxComplexity    int
@@ -183,8 +183,7 @@ type GraphQL struct {
 	Introspection    bool
 	IDE              bool
 	FieldSuggestions bool
-	APQCacheSize     int
-	QueryCacheSize   int
+	Caches           DocumentCaches
 }
 
 // Realtime configures subscriptions (eventAdded) and their transports.
@@ -336,8 +335,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			Introspection:    r.Boolean("GRAPHQL_INTROSPECTION", !prod),
 			IDE:              r.Boolean("GRAPHQL_IDE", !prod),
 			FieldSuggestions: r.Boolean("GRAPHQL_FIELD_SUGGESTIONS", !prod),
-			APQCacheSize:     r.Integer("APQ_CACHE_SIZE", 1000, 1, 10000000),
-			QueryCacheSize:   r.Integer("GRAPHQL_QUERY_CACHE_SIZE", 1000, 1, 10000000),
+			Caches:           loadDocumentCaches(r),
 		},
 		Limits: loadLimits(r),
 		Paging: loadPaging(r),

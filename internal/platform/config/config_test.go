@@ -18,7 +18,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Port != 3000 || c.Upstream.Client.MaxConcurrency != 1024 || c.Upstream.Client.MinConcurrency != 8 || c.Upstream.Client.Timeout != 2*time.Second ||
 		c.Upstream.WriteCheckRetries != 1 || !c.Upstream.DetailedErrors || len(c.Warnings) != 0 ||
-		c.Breaker.FailureWindow != 30*time.Second || c.GraphQL.QueryCacheSize != 1000 || c.GraphQL.MaxFields != 2000 ||
+		c.Breaker.FailureWindow != 30*time.Second || c.GraphQL.Caches.QueryEntries != 1000 || c.GraphQL.MaxFields != 2000 ||
 		c.Paging.MaxPageSize != 100 {
 		t.Errorf("defaults: %+v", c)
 	}
@@ -207,8 +207,8 @@ func TestDotEnvFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 4321 || c.GraphQL.APQCacheSize != 9 {
-		t.Errorf("port %d APQ size %d, want 4321 from .env and 9 from the environment", c.Port, c.GraphQL.APQCacheSize)
+	if c.Port != 4321 || c.GraphQL.Caches.APQEntries != 9 {
+		t.Errorf("port %d APQ size %d, want 4321 from .env and 9 from the environment", c.Port, c.GraphQL.Caches.APQEntries)
 	}
 	if err := os.WriteFile(".env", []byte("this is = not\n'valid"), 0o600); err != nil {
 		t.Fatal(err)
