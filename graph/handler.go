@@ -24,10 +24,12 @@ import (
 	"github.com/eventms/gateway/graph/transport"
 	"github.com/eventms/gateway/graph/trusted"
 	"github.com/eventms/gateway/internal/eventsvc"
+	"github.com/eventms/gateway/internal/identity"
 	"github.com/eventms/gateway/internal/middleware"
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/platform/logging"
 	"github.com/eventms/gateway/internal/platform/metrics"
+	"github.com/eventms/gateway/internal/ratelimit"
 	"github.com/eventms/gateway/internal/state/entitycache"
 	"github.com/eventms/gateway/internal/state/fleet"
 )
@@ -56,6 +58,13 @@ type Deps struct {
 	// Fleet shares APQ documents between replicas; nil keeps them in this
 	// process.
 	Fleet *fleet.Conn
+	// AuthenticateToken checks the credentials a WebSocket's
+	// connection_init payload carries (identity.Verifier's, under
+	// AUTH_MODE); nil: authentication is off.
+	AuthenticateToken func(ctx context.Context, raw string) (identity.Identity, error)
+	// Budgets are the per-caller limits an operation spends from (its
+	// complexity; on a WebSocket, each operation); nil: none.
+	Budgets *ratelimit.Budgets
 	// Trusted holds the trusted documents; nil with TrustedDocuments off.
 	Trusted *trusted.Store
 }
@@ -81,7 +90,7 @@ func NewHandler(cfg Settings, deps Deps) *Handler {
 	persisted := apq.New(apq.Settings{MaxBytes: c.APQBytes, MaxEntries: c.APQEntries, MaxDocumentBytes: c.APQMaxDocumentBytes,
 		RedisMaxBytes: c.APQRedisBytes}, deps.Fleet.Client(), prefix(deps.Fleet), deps.Fleet.OnError)
 	streams := transport.NewStreams(transport.StreamSettings{Realtime: cfg.Realtime, RequestTimeout: cfg.RequestTimeout,
-		Connections: deps.Metrics.WebSocketConnections})
+		Connections: deps.Metrics.WebSocketConnections, Init: connectionInit(deps.AuthenticateToken)})
 	listed := trusted.Extension{Store: deps.Trusted, Mode: cfg.TrustedDocuments,
 		AllowIntrospection: cfg.GraphQL.Introspection, TokenLimit: cfg.GraphQL.MaxTokens,
 		OnOperation: func(ctx context.Context, s trusted.Status) { deps.Metrics.TrustedDocument(string(s), clientName(ctx)) },
@@ -187,8 +196,35 @@ func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs graphql.Cac
 	if cfg.MaxComplexity > 0 {
 		srv.Use(&limits.Complexity{Limit: cfg.MaxComplexity})
 	}
+	// After the complexity, which it spends.
+	srv.Use(limits.Budget{Budgets: deps.Budgets, OverWebSocket: transport.OverWebSocket, OnRefused: deps.Metrics.RateLimited})
 	srv.AroundResponses(observe(deps.Metrics))
 	return srv
+}
+
+// connectionInit authenticates a WebSocket connection by the credentials
+// of its connection_init payload (Apollo Client and urql send
+// {"Authorization": "Bearer …"}), unless its upgrade request already
+// carried valid ones; the connection ends when the token expires. The
+// caller's budget is its user's from then on.
+func connectionInit(authenticate func(ctx context.Context, raw string) (identity.Identity, error)) func(context.Context, gqltransport.InitPayload) (context.Context, time.Time, error) {
+	if authenticate == nil {
+		return nil
+	}
+	return func(ctx context.Context, payload gqltransport.InitPayload) (context.Context, time.Time, error) {
+		id := identity.From(ctx)
+		if !id.Authenticated() {
+			var err error
+			if id, err = authenticate(ctx, identity.TokenFromInitPayload(payload)); err != nil {
+				return ctx, time.Time{}, err
+			}
+			ctx = identity.WithIdentity(ctx, id)
+		}
+		if id.Authenticated() {
+			ctx = ratelimit.WithKey(ctx, "user:"+id.UserID)
+		}
+		return ctx, id.ExpiresAt, nil
+	}
 }
 
 // loadersPerOperation gives each operation on a WebSocket loaders of its

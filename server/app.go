@@ -15,6 +15,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/eventsvc/loader"
 	"github.com/eventms/gateway/internal/httpcache"
+	"github.com/eventms/gateway/internal/identity"
 	"github.com/eventms/gateway/internal/middleware"
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/platform/health"
@@ -55,7 +56,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 
 	apiCfg := cfg.Upstream.Client
 	apiCfg.BaseURL = baseURL
-	apiCfg.Hooks = eventapi.Hooks{Call: m.UpstreamCall, Retry: m.UpstreamRetry, Shared: m.UpstreamShared}
+	apiCfg.Hooks = eventapi.Hooks{Call: m.UpstreamCall, Retry: m.UpstreamRetry, Shared: m.UpstreamShared, Request: forward(cfg.Auth)}
 	api, err := eventapi.New(apiCfg)
 	if err != nil {
 		return nil, fmt.Errorf("upstream client: %w", err)
@@ -86,6 +87,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 		WriteCheckRetries: cfg.Upstream.WriteCheckRetries,
 		Feed:              a.feed,
 		MaxPageSize:       cfg.Paging.MaxPageSize,
+		Authorization:     eventsvc.Authorization{Enabled: cfg.Auth.Mode != identity.Off, AdminScope: cfg.Auth.AdminScope},
 	})
 
 	a.health = health.New(api.Ping, func() string { return br.State().String() },
@@ -98,6 +100,11 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	}
 	a.health.ReportsConcurrency(api.ConcurrencyLimits)
 	m.EnableUpstreamConcurrency(api.ConcurrencyLimits)
+	who, err := newCallers(cfg, conn, m, a.health, log, now)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, who.close)
 
 	mode, store, err := trustedDocuments(cfg.TrustedDocuments, svc, conn, log)
 	if err != nil {
@@ -109,21 +116,22 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	a.graphql = graph.NewHandler(graph.Settings{GraphQL: cfg.GraphQL, Realtime: cfg.Realtime,
 		AllowedOrigins: cfg.HTTP.CORSAllowedOrigins, CSRFPrevention: cfg.HTTP.CSRFPrevention, RequestTimeout: cfg.HTTP.RequestTimeout,
 		TrustedDocuments: mode},
-		graph.Deps{Service: svc, Log: log, Metrics: m, Fleet: conn, Trusted: store})
+		graph.Deps{Service: svc, Log: log, Metrics: m, Fleet: conn, Trusted: store,
+			AuthenticateToken: who.authenticateToken(cfg.Auth.Mode), Budgets: who.budgets})
 	stack := &middleware.Stack{
 		Log: log, Record: m.HTTPRequest,
 		RequestTimeout: cfg.HTTP.RequestTimeout, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		MaxURLQueryBytes: cfg.HTTP.MaxURLQueryBytes, CORSAllowedOrigins: cfg.HTTP.CORSAllowedOrigins,
 		Compression: cfg.HTTP.Compression, CompressMinBytes: cfg.HTTP.CompressMinBytes,
-		Request: svc.WithLoaders, Track: track,
+		Caller: who.layer, Request: svc.WithLoaders, Track: track,
 	}
 	routes := stack.Routes()
-	routes.Handle("/graphql", a.graphql)
+	routes.Door(graph.Refusals()).Handle("/graphql", a.graphql)
 	if cfg.GraphQL.IDE {
 		routes.HandleUncached("GET /{$}", ide.Page("Event Management System", "/graphql"))
 		routes.HandleUncached("GET "+ide.AssetPrefix, ide.Assets())
 	}
-	rest.New(svc, log).Register(routes)
+	rest.New(svc, log).Register(routes.Door(rest.Refusals()))
 	routes.HandleUncached("GET /healthz", http.HandlerFunc(a.health.Live))
 	routes.HandleUncached("GET /readyz", http.HandlerFunc(a.health.Ready))
 	routes.HandleUncached("GET /metrics", m.Handler())

@@ -14,6 +14,7 @@ import (
 
 	"github.com/eventms/gateway/graph"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/middleware"
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/servicetest"
@@ -37,6 +38,12 @@ func WithClock(now func() time.Time) Option { return func(o *servicetest.Options
 // Gateway.Sim).
 func WithUpstream(up http.Handler) Option { return func(o *servicetest.Options) { o.Upstream = up } }
 
+// WithCallers tells callers apart: authz decides what they may see and do,
+// caller says who they are and what they may spend.
+func WithCallers(authz eventsvc.Authorization, caller *middleware.Caller) Option {
+	return func(o *servicetest.Options) { o.Authorization, o.Caller = authz, caller }
+}
+
 // WithLog sends the gateway's log to log.
 func WithLog(log *slog.Logger) Option { return func(o *servicetest.Options) { o.Log = log } }
 
@@ -54,7 +61,7 @@ func New(t testing.TB, sim eventsim.Config, mod func(*config.Config), opts ...Op
 		RequestTimeout: env.Config.HTTP.RequestTimeout},
 		graph.Deps{Service: env.Service, Log: env.Log, Metrics: env.Metrics})
 	t.Cleanup(door.Close)
-	srv := env.Serve(t, func(r *middleware.Routes) { r.Handle("/graphql", door) })
+	srv := env.Serve(t, func(r *middleware.Routes) { r.Door(graph.Refusals()).Handle("/graphql", door) })
 	return &Gateway{Server: srv, Door: door}
 }
 

@@ -34,13 +34,17 @@ const (
 //	RequestTimeout  [20s] deadline of a query or mutation sent over a WebSocket
 //	ClientKey       [the peer's IP] who an SSE stream belongs to, for the per-client limit
 //	Init            [none] checks a WebSocket's connection_init payload (authentication)
+//	After           [time.AfterFunc] schedules the close of a connection whose credentials expire
 type StreamSettings struct {
 	Realtime       config.Realtime
 	RequestTimeout time.Duration
 	ClientKey      func(r *http.Request) string
-	// Init runs on connection_init with its payload; an error closes the
-	// connection with the code its context carries (4403 by default).
-	Init func(ctx context.Context, payload transport.InitPayload) (context.Context, error)
+	// Init runs on connection_init with its payload. An error closes the
+	// connection with 4403; a non-zero expiry closes it with 4403 then
+	// (the caller's token expired), ending its subscriptions.
+	Init func(ctx context.Context, payload transport.InitPayload) (ctx2 context.Context, expires time.Time, err error)
+	// After runs f after d and returns a func that stops it.
+	After func(d time.Duration, f func()) (stop func() bool)
 	// Connections, if set, hears the number of open WebSocket connections.
 	Connections func(n int)
 }
@@ -55,6 +59,11 @@ type Streams struct {
 	cancel   context.CancelFunc
 	conns    atomic.Int64
 	shutdown atomic.Bool
+
+	// accepted holds each connection from its upgrade until its
+	// connection_init, keyed by the context gqlgen gives both, so that
+	// Init can schedule the connection's close.
+	accepted sync.Map
 
 	sseMu     sync.Mutex
 	sse       int            // open SSE streams
@@ -75,6 +84,9 @@ func NewStreams(set StreamSettings) *Streams {
 	}
 	if set.ClientKey == nil {
 		set.ClientKey = peerIP
+	}
+	if set.After == nil {
+		set.After = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Streams{set: set, ctx: ctx, cancel: cancel, sseByPeer: map[string]int{}}

@@ -24,6 +24,10 @@ const (
 	CodeInternal             = "INTERNAL_SERVER_ERROR"
 )
 
+// codeRateLimited is middleware.CodeRateLimited, which a refused budget
+// carries (graph/limits.Budget): such a request error is answered 429.
+const codeRateLimited = "RATE_LIMITED"
+
 // Media types of GraphQL answers.
 const (
 	mediaJSON         = "application/json"

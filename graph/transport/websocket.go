@@ -51,11 +51,19 @@ func (s *Streams) WebSocket(allowedOrigins []string) transport.Websocket {
 		InitTimeout:           s.set.Realtime.InitTimeout,
 		PayloadReadLimit:      &limit,
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			conn, _ := s.accepted.LoadAndDelete(ctx)
 			if s.set.Init != nil {
-				var err error
-				if ctx, err = s.set.Init(ctx, payload); err != nil {
+				next, expires, err := s.set.Init(ctx, payload)
+				if err != nil {
 					ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
 					return transport.AppendCloseReason(ctx, "Forbidden"), nil, err
+				}
+				ctx = next
+				if c, ok := conn.(*wsConn); ok && !expires.IsZero() {
+					stop := s.set.After(time.Until(expires), func() {
+						c.closeWith(closeForbidden, "Forbidden: the token expired")
+					})
+					context.AfterFunc(ctx, func() { stop() })
 				}
 			}
 			// The connection ends with the process: shutdown cancels it.
@@ -111,6 +119,9 @@ func (w *wsImplementation) Accept(rw http.ResponseWriter, r *http.Request, opt t
 	n := w.streams.conns.Add(1)
 	w.streams.set.Connections(int(n))
 	c := &wsConn{WebsocketConn: conn, streams: w.streams, protocol: newWSProtocol(conn.Subprotocol())}
+	// gqlgen hands Init the context it accepted the connection with.
+	w.streams.accepted.Store(r.Context(), c)
+	context.AfterFunc(r.Context(), func() { w.streams.accepted.Delete(r.Context()) })
 	if n > int64(w.streams.set.Realtime.MaxConnections) {
 		_ = c.WriteClose(closeTryAgainLate, "too many connections; try again later")
 		_ = c.Close()
@@ -160,6 +171,13 @@ func (c *wsConn) WriteClose(code int, msg string) error {
 		code, msg = c.protocol.closeCode(code, msg)
 	}
 	return c.WebsocketConn.WriteClose(code, msg)
+}
+
+// closeWith ends the connection from the server's side with code: gqlgen's
+// read loop then ends, and with it every operation of the connection.
+func (c *wsConn) closeWith(code int, reason string) {
+	_ = c.WriteClose(code, reason)
+	_ = c.WebsocketConn.Close()
 }
 
 // Close implements io.Closer, counting the connection out once.

@@ -42,7 +42,7 @@ func newGateway(t testing.TB, simCfg eventsim.Config, mod func(*config.Config), 
 		opt(&o)
 	}
 	env := servicetest.New(t, o)
-	srv := env.Serve(t, func(r *middleware.Routes) { rest.New(env.Service, env.Log).Register(r) })
+	srv := env.Serve(t, func(r *middleware.Routes) { rest.New(env.Service, env.Log).Register(r.Door(rest.Refusals())) })
 	g := &gateway{Server: srv, sim: env.Sim, simURL: env.SimURL, url: srv.URL}
 	g.app.Handler = srv.Handler
 	return g

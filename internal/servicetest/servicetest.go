@@ -44,6 +44,10 @@ type Options struct {
 	UpstreamURL string
 	// Log receives the gateway's log [discarded].
 	Log *slog.Logger
+	// Authorization tells callers apart [off]; Caller says who they are
+	// and what they may spend [anonymous, no limits].
+	Authorization eventsvc.Authorization
+	Caller        *middleware.Caller
 }
 
 // Env is the service layer over a simulator and the stack its doors sit in.
@@ -138,13 +142,14 @@ func New(t testing.TB, o Options) *Env {
 	e.Service = eventsvc.New(upstream, breaker.New(brCfg),
 		idempotency.NewGuard(store, cfg.Idempotency.TTL, idempotency.Options{Lease: cfg.Idempotency.Lease}), e.Log,
 		eventsvc.Options{Loaders: loader.Options{Wait: cfg.Upstream.LoaderBatchWait}, DetailedErrors: cfg.Upstream.DetailedErrors,
-			WriteCheckRetries: cfg.Upstream.WriteCheckRetries, Feed: e.Feed, MaxPageSize: cfg.Paging.MaxPageSize})
+			WriteCheckRetries: cfg.Upstream.WriteCheckRetries, Feed: e.Feed, MaxPageSize: cfg.Paging.MaxPageSize,
+			Authorization: o.Authorization})
 	e.Stack = &middleware.Stack{
 		Log: e.Log, Record: e.Metrics.HTTPRequest,
 		RequestTimeout: cfg.HTTP.RequestTimeout, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		MaxURLQueryBytes: cfg.HTTP.MaxURLQueryBytes, CORSAllowedOrigins: cfg.HTTP.CORSAllowedOrigins,
 		Compression: cfg.HTTP.Compression, CompressMinBytes: cfg.HTTP.CompressMinBytes,
-		Request: e.Service.WithLoaders, Track: track,
+		Caller: o.Caller, Request: e.Service.WithLoaders, Track: track,
 	}
 	return e
 }

@@ -22,6 +22,7 @@ type Checker struct {
 	staleReads bool
 	redisPing  func(context.Context) error
 	limits     func() map[string]adaptivelimit.Snapshot
+	components map[string]func() Component
 	draining   atomic.Bool
 
 	mu      sync.Mutex
@@ -58,6 +59,23 @@ func (c *Checker) ReportsConcurrency(limits func() map[string]adaptivelimit.Snap
 	c.limits = limits
 }
 
+// Component is what /readyz says of one more part of the gateway (the
+// identity provider's keys, the shared rate limits): not Ready makes the
+// gateway not ready (503); Degraded makes it "degraded", still ready.
+type Component struct {
+	Ready    bool `json:"ready"`
+	Degraded bool `json:"degraded,omitempty"`
+	Detail   any  `json:"detail,omitempty"`
+}
+
+// Reports adds a component /readyz reports on under name.
+func (c *Checker) Reports(name string, check func() Component) {
+	if c.components == nil {
+		c.components = map[string]func() Component{}
+	}
+	c.components[name] = check
+}
+
 // Drain marks the process as shutting down: /readyz answers 503 from now on
 // so load balancers stop sending new requests.
 func (c *Checker) Drain() { c.draining.Store(true) }
@@ -75,6 +93,7 @@ type readiness struct {
 	Redis          *redisBody `json:"redis,omitempty"`
 	// UpstreamConcurrency is each upstream route's adaptive limit.
 	UpstreamConcurrency map[string]adaptivelimit.Snapshot `json:"upstreamConcurrency,omitempty"`
+	Components          map[string]Component              `json:"components,omitempty"`
 }
 
 type redisBody struct {
@@ -118,6 +137,19 @@ func (c *Checker) Ready(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.limits != nil {
 		body.UpstreamConcurrency = c.limits()
+	}
+	for name, check := range c.components {
+		if body.Components == nil {
+			body.Components = map[string]Component{}
+		}
+		comp := check()
+		body.Components[name] = comp
+		switch {
+		case !comp.Ready:
+			body.Status, status = "not ready", http.StatusServiceUnavailable
+		case comp.Degraded && body.Status == "ready":
+			body.Status = "degraded"
+		}
 	}
 	if c.draining.Load() {
 		body.Status, status = "draining", http.StatusServiceUnavailable

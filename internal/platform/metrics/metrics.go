@@ -31,6 +31,7 @@ type Metrics struct {
 	cache         *cacheMetrics
 	redisErrors   *prometheus.CounterVec
 	realtime      *realtimeMetrics
+	callers       *callerMetrics
 }
 
 // New registers the collectors in a fresh registry, with Go runtime and
@@ -78,6 +79,7 @@ func New() *Metrics {
 		m.upRetries, m.upShared, m.batchSize, m.breakerState, m.breakerTrans,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.realtime = newRealtimeMetrics(m.reg)
+	m.callers = newCallerMetrics(m.reg)
 	return m
 }
 

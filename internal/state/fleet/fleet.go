@@ -51,6 +51,14 @@ func (c *Conn) Client() redis.UniversalClient {
 	return c.rdb
 }
 
+// KeyPrefix is Prefix, or "" for a single process.
+func (c *Conn) KeyPrefix() string {
+	if c == nil {
+		return ""
+	}
+	return c.Prefix
+}
+
 // Shared reports whether the replicas share state.
 func (c *Conn) Shared() bool { return c != nil }
 

@@ -47,6 +47,10 @@ type Hooks struct {
 	// Shared runs when a caller received the result of another caller's
 	// identical in-flight GET.
 	Shared func(route string)
+	// Request, if set, adjusts every attempt's request from the context of
+	// the call (forwarding the caller's identity). A call shared by several
+	// callers carries the context of the one that started it.
+	Request func(ctx context.Context, h http.Header)
 }
 
 // Config configures a Client.
@@ -342,6 +346,9 @@ func (c *Client) do(ctx context.Context, method, route, path string, body []byte
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.cfg.Hooks.Request != nil {
+		c.cfg.Hooks.Request(ctx, req.Header)
 	}
 	rt := c.traced
 	if !trace.SpanFromContext(ctx).IsRecording() {
