@@ -17,7 +17,7 @@ import (
 //	RATE_LIMIT                 Rate            (off)   requests per caller, e.g. 600/1m
 //	COST_BUDGET                CostBudget      (off)   GraphQL complexity per caller, e.g. 50000/1m
 //	TRUSTED_PROXIES            TrustedProxies  (none)  CIDRs or IPs whose X-Forwarded-For names the client
-//	RATE_LIMIT_EXEMPT_CLIENTS  ExemptClients   (none)  client names that spend from neither budget
+//	RATE_LIMIT_EXEMPT_CLIENTS  ExemptClients   (none)  user ids (the token's user claim) that spend from neither budget
 //	RATE_LIMIT_MAX_KEYS        MaxKeys         100000  callers held per budget in a replica's memory
 type Limits struct {
 	Rate       ratelimit.Rate
@@ -25,8 +25,8 @@ type Limits struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed
 	// (ratelimit.ClientAddress); none: the peer is the client.
 	TrustedProxies []netip.Prefix
-	// ExemptClients are matched against an authenticated client's name;
-	// a name from a header anyone can send would exempt anyone.
+	// ExemptClients are authenticated user ids (what a token proved, never
+	// a header a caller chooses) exempt from both budgets.
 	ExemptClients []string
 	MaxKeys       int
 }
