@@ -176,10 +176,13 @@ func (StreamsOnly) MutateOperationContext(_ context.Context, oc *graphql.Operati
 	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
 		return nil
 	}
-	if strings.Contains(oc.Headers.Get("Accept"), "text/event-stream") || strings.EqualFold(oc.Headers.Get("Upgrade"), "websocket") {
+	accept := oc.Headers.Get("Accept")
+	if strings.Contains(accept, "text/event-stream") || strings.Contains(accept, "subscriptionSpec") ||
+		strings.EqualFold(oc.Headers.Get("Upgrade"), "websocket") {
 		return nil
 	}
-	err := gqlerror.Errorf("subscriptions need a stream: a WebSocket (graphql-transport-ws) or SSE (Accept: text/event-stream)")
+	err := gqlerror.Errorf("subscriptions need a stream: a WebSocket (graphql-transport-ws), SSE (Accept: text/event-stream) " +
+		"or Apollo's multipart subscriptions (Accept: multipart/mixed;subscriptionSpec=1.0)")
 	errcode.Set(err, CodeSubscriptionTransport)
 	return err
 }

@@ -109,7 +109,7 @@ func TestPlainQueriesAreNotStreamedToClientsThatAcceptStreams(t *testing.T) {
 // its first event (or null) nor cut off silently at the request deadline.
 func TestSubscriptionsNeedAStream(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{}, nil)
-	for _, accept := range []string{"application/json", "multipart/mixed;subscriptionSpec=1.0, application/json"} {
+	for _, accept := range []string{"application/json", "multipart/mixed;deferSpec=20220824, application/json"} {
 		resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(`subscription { eventAdded { id } }`), map[string]string{"Accept": accept})
 		if resp.StatusCode != 200 || !strings.Contains(body, `"code":"SUBSCRIPTION_NEEDS_STREAM"`) || strings.Contains(body, `"data"`) {
 			t.Errorf("Accept %q: %d %s; want SUBSCRIPTION_NEEDS_STREAM", accept, resp.StatusCode, body)

@@ -146,7 +146,7 @@ func (t HTTP) execute(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		t.Streams.subscribe(w, r, exec, oc)
 		return
 	case t.Streams != nil && op == ast.Query && strings.Contains(oc.RawQuery, "@defer"):
-		if format, ok := partsFormat(r); ok {
+		if format, ok := partsFormat(r, false); ok {
 			t.Streams.deferred(w, r, exec, oc, format)
 			return
 		}

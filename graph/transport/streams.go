@@ -35,6 +35,7 @@ const (
 //	ClientKey       [the peer's IP] who an SSE stream belongs to, for the per-client limit
 //	Init            [none] checks a WebSocket's connection_init payload (authentication)
 //	After           [time.AfterFunc] schedules the close of a connection whose credentials expire
+//	Heartbeat       [5s] how often a multipart subscription sends its empty heartbeat part
 type StreamSettings struct {
 	Realtime       config.Realtime
 	RequestTimeout time.Duration
@@ -45,6 +46,8 @@ type StreamSettings struct {
 	Init func(ctx context.Context, payload transport.InitPayload) (ctx2 context.Context, expires time.Time, err error)
 	// After runs f after d and returns a func that stops it.
 	After func(d time.Duration, f func()) (stop func() bool)
+	// Heartbeat is the period of a multipart subscription's heartbeats.
+	Heartbeat time.Duration
 	// Connections, if set, hears the number of open WebSocket connections.
 	Connections func(n int)
 }
@@ -84,6 +87,9 @@ func NewStreams(set StreamSettings) *Streams {
 	}
 	if set.ClientKey == nil {
 		set.ClientKey = peerIP
+	}
+	if set.Heartbeat <= 0 {
+		set.Heartbeat = heartbeat
 	}
 	if set.After == nil {
 		set.After = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
