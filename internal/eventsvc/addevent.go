@@ -162,12 +162,21 @@ func (s *Service) addEvent(ctx context.Context, in NewEvent) (*eventapi.Event, e
 // an off-contract answer) counts as a failure; unavailability becomes an
 // *UnavailableError; a 4xx or the caller leaving says nothing about the
 // upstream's health and is ignored.
+//
+// Running out of time is unavailability however it is reported: eventapi
+// types it (KindTimeout, for its own per-attempt timeout and for the
+// request's deadline), but a layer between may return the context's own
+// error (the entity cache does, to a caller whose deadline passed while it
+// waited for a fill), and that is the same fact.
 func (s *Service) writeFailed(ctx context.Context, permit breaker.Permit, err error) error {
 	var ue *eventapi.Error
 	switch {
 	case errors.As(err, &ue) && ue.Transient():
 		s.breaker.Done(ctx, permit, breaker.Failure)
 		return s.unavailable(ue, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		s.breaker.Done(ctx, permit, breaker.Failure)
+		return s.unavailable(&eventapi.Error{Kind: eventapi.KindTimeout, Err: err}, err)
 	case errors.As(err, &ue) && ue.Kind == eventapi.KindBadResponse:
 		s.breaker.Done(ctx, permit, breaker.Failure)
 		return err
