@@ -15,7 +15,7 @@ type Hold struct {
 
 // HoldNext holds the next request to route: its answer is made when it
 // arrives, from the data as they are then, and written only once Release
-// is called (or its client gives up, or after a limit that turns a
+// is called (or its client gives up, or after heldLimit, which turns a
 // forgotten hold into a failing test, not a hung one). A test thereby has
 // an upstream call in flight, for as long as it needs, whose answer
 // predates whatever the test does meanwhile: a write, another read. Holds
@@ -42,6 +42,11 @@ func (h *Hold) Release() { h.once.Do(func() { close(h.release) }) }
 // client left.
 func (h *Hold) Answered() <-chan struct{} { return h.answered }
 
+// heldLimit bounds a HoldNext hold: longer than any wait of a test
+// (testwait.Limit), so that a test that waits for something the hold
+// blocks fails, rather than passes once the hold gives way.
+const heldLimit = time.Minute
+
 // takeHold returns the next hold of route, if one is asked for.
 func (s *Sim) takeHold(route string) *Hold {
 	s.mu.Lock()
@@ -64,7 +69,7 @@ func (h *Hold) serve(w http.ResponseWriter, r *http.Request, handler http.Handle
 	case <-h.release:
 	case <-r.Context().Done():
 		return
-	case <-time.After(holdLimit):
+	case <-time.After(heldLimit):
 	}
 	for k, v := range rec.header {
 		w.Header()[k] = v
