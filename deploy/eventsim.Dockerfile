@@ -13,7 +13,8 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/eventsim ./cmd/eve
 # Run: no shell, non-root. It reads only SIM_* variables (docs/configuration.md).
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/eventsim /eventsim
-ENV SIM_PORT=4000
+# Every interface: other containers reach it (the binary's default is the loopback).
+ENV SIM_LISTEN_ADDR=0.0.0.0 SIM_PORT=4000
 EXPOSE 4000
 USER nonroot:nonroot
 ENTRYPOINT ["/eventsim"]

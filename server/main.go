@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -89,9 +88,9 @@ func run(ctx context.Context, cfg settings, log *slog.Logger, listening func(add
 	}
 	defer a.close()
 
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	ln, err := net.Listen("tcp", cfg.ListenAddress())
 	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
+		return fmt.Errorf("listen on %s (LISTEN_ADDR, PORT): %w", cfg.ListenAddress(), err)
 	}
 	srv := &http.Server{
 		Handler:           a.handler,

@@ -332,6 +332,29 @@ func simCalls(t *testing.T, simURL, route string) int {
 	return st.Calls[route]
 }
 
+// The gateway listens on LISTEN_ADDR's host and PORT's port; without
+// LISTEN_ADDR, on every interface.
+func TestListenAddr(t *testing.T) {
+	tests := []struct {
+		env      map[string]string
+		wantHost string
+	}{
+		{map[string]string{"PORT": "0"}, "::"},
+		{map[string]string{"PORT": "0", "LISTEN_ADDR": "127.0.0.1"}, "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		addr, stop, done := startRun(testConfig(t, tt.env), quietLog())
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil || host != tt.wantHost {
+			t.Errorf("%v: listening on %q; want host %s", tt.env, addr, tt.wantHost)
+		}
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("%v: run: %v", tt.env, err)
+		}
+	}
+}
+
 func TestBadConfigurationStopsWithAClearMessage(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "GATEWAY_TEST_MAIN=1", "PORT=eighty", "UPSTREAM_TIMEOUT=soon")

@@ -1,11 +1,12 @@
 // Command eventsim runs the Event API simulator alone, as a plain HTTP server
-// on SIM_PORT (default 4000, every interface). Point a gateway at it with
-// EVENT_API_BASE_URL=http://localhost:4000.
+// on SIM_LISTEN_ADDR (default 127.0.0.1, the loopback only; 0.0.0.0 for
+// every interface) and SIM_PORT (default 4000). Point a gateway at it with
+// EVENT_API_BASE_URL=http://127.0.0.1:4000.
 //
 // It reads only its SIM_* variables from the process environment (no .env
 // file): SIM_EVENT_DELAY, SIM_NETWORK_ERROR_RATE, SIM_FAILURE_CYCLE,
 // SIM_USERS, SIM_EVENTS_PER_USER, SIM_CAPACITY, SIM_OVERLOAD_FACTOR (as the
-// embedded simulator), SIM_PORT,
+// embedded simulator), SIM_LISTEN_ADDR, SIM_PORT,
 // SIM_LOG_FORMAT and SIM_LOG_LEVEL; see eventsim.SettingsFromEnv. The
 // gateway's variables (APP_ENV, PORT, LOG_LEVEL, …) never affect it. An
 // invalid SIM_* variable stops it with exit status 2 and a message naming
@@ -21,10 +22,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -52,7 +51,7 @@ func run(ctx context.Context, lookup func(string) (string, bool), stderr io.Writ
 		return 2
 	}
 	log := newLogger(stderr, set.LogFormat, set.LogLevel)
-	sim, err := eventsim.Start(set.Config, net.JoinHostPort("", strconv.Itoa(set.Port)))
+	sim, err := eventsim.Start(set.Config, set.Address())
 	if err != nil {
 		log.Error("simulator did not start", "err", err)
 		return 1

@@ -116,6 +116,60 @@ func TestRunIgnoresTheGatewaysVariables(t *testing.T) {
 	}
 }
 
+// Run alone with no SIM_LISTEN_ADDR, the simulator listens on the loopback
+// only; SIM_LISTEN_ADDR chooses another address.
+func TestRunListensOnLoopbackByDefault(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		wantHost string
+	}{
+		{"default", map[string]string{"SIM_PORT": "0"}, "127.0.0.1"},
+		{"SIM_LISTEN_ADDR=::1", map[string]string{"SIM_PORT": "0", "SIM_LISTEN_ADDR": "::1"}, "[::1]"},
+		{"SIM_LISTEN_ADDR=0.0.0.0", map[string]string{"SIM_PORT": "0", "SIM_LISTEN_ADDR": "0.0.0.0"}, "localhost"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.wantHost == "[::1]" {
+				if ln, err := net.Listen("tcp", "[::1]:0"); err != nil {
+					t.Skip("no IPv6 loopback here:", err)
+				} else {
+					ln.Close()
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var stderr syncBuffer
+			urls := make(chan string, 1)
+			code := make(chan int, 1)
+			go func() { code <- run(ctx, env(tt.env), &stderr, func(url string) { urls <- url }) }()
+			var url string
+			select {
+			case url = <-urls:
+			case c := <-code:
+				t.Fatalf("run returned %d before listening:\n%s", c, stderr.String())
+			case <-time.After(10 * time.Second):
+				t.Fatal("not listening after 10s")
+			}
+			host, _, err := net.SplitHostPort(strings.TrimPrefix(url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.Trim(tt.wantHost, "[]"); host != want {
+				t.Errorf("reported %s; want host %s", url, want)
+			}
+			if !strings.Contains(stderr.String(), "url="+url) {
+				t.Errorf("log lacks the address:\n%s", stderr.String())
+			}
+			stats(t, url) // it answers there (the stats route never drops a connection)
+			cancel()
+			if c := <-code; c != 0 {
+				t.Errorf("exit status %d", c)
+			}
+		})
+	}
+}
+
 func TestRunRejectsBadSIMVariables(t *testing.T) {
 	var stderr bytes.Buffer
 	code := run(context.Background(), env(map[string]string{

@@ -3,6 +3,7 @@ package eventsim
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"time"
 
@@ -17,15 +18,27 @@ const MaxGeneratedEvents = 1_000_000
 // SIM_* variables: the simulator's Config plus where and how the process
 // listens and logs. Defaults, with no variable set:
 //
-//	Config     see Config: the Defaults() values
-//	Port       SIM_PORT        4000  TCP port, on every interface (0..65535; 0 picks a free one)
-//	LogFormat  SIM_LOG_FORMAT  text  text or json, to stderr
-//	LogLevel   SIM_LOG_LEVEL   info  debug, info, warn or error
+//	Config      see Config: the Defaults() values
+//	ListenAddr  SIM_LISTEN_ADDR  127.0.0.1  host to listen on, without a port: an IP address or a name; 0.0.0.0 or :: for every interface
+//	Port        SIM_PORT         4000       TCP port (0..65535; 0 picks a free one)
+//	LogFormat   SIM_LOG_FORMAT   text       text or json, to stderr
+//	LogLevel    SIM_LOG_LEVEL    info       debug, info, warn or error
+//
+// The loopback by default: a test double of someone else's API, answering
+// anyone who reaches the machine, is not something to expose by accident
+// (a container, whose loopback nobody else reaches, sets 0.0.0.0).
 type Settings struct {
-	Config    Config
-	Port      int
-	LogFormat string
-	LogLevel  string
+	Config     Config
+	ListenAddr string
+	Port       int
+	LogFormat  string
+	LogLevel   string
+}
+
+// Address is where the simulator listens, for net.Listen: ListenAddr's
+// host and Port ("127.0.0.1:4000", "[::1]:4000").
+func (s Settings) Address() string {
+	return net.JoinHostPort(s.ListenAddr, strconv.Itoa(s.Port))
 }
 
 // ConfigFromEnv reads the simulator's Config from the SIM_* variables that
@@ -44,22 +57,27 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	return c, nil
 }
 
-// SettingsFromEnv reads everything ConfigFromEnv reads plus SIM_PORT,
-// SIM_LOG_FORMAT and SIM_LOG_LEVEL, which only the simulator run alone uses,
+// SettingsFromEnv reads everything ConfigFromEnv reads plus SIM_LISTEN_ADDR,
+// SIM_PORT, SIM_LOG_FORMAT and SIM_LOG_LEVEL, which only the simulator run
+// alone uses,
 // and reports every invalid variable at once in the same way.
 func SettingsFromEnv(lookup func(string) (string, bool)) (Settings, error) {
 	r := envvar.New(lookup)
 	s := Settings{
-		Config:    readConfig(r),
-		Port:      r.Integer("SIM_PORT", 4000, 0, 65535),
-		LogFormat: r.OneOf("SIM_LOG_FORMAT", "text", "text", "json"),
-		LogLevel:  r.OneOf("SIM_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		Config:     readConfig(r),
+		ListenAddr: r.Host("SIM_LISTEN_ADDR", DefaultListenAddr),
+		Port:       r.Integer("SIM_PORT", 4000, 0, 65535),
+		LogFormat:  r.OneOf("SIM_LOG_FORMAT", "text", "text", "json"),
+		LogLevel:   r.OneOf("SIM_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 	}
 	if err := settingsErr(r); err != nil {
 		return Settings{}, err
 	}
 	return s, nil
 }
+
+// DefaultListenAddr is SIM_LISTEN_ADDR's default: the loopback only.
+const DefaultListenAddr = "127.0.0.1"
 
 // readConfig reads the SIM_* variables that tune the simulator.
 func readConfig(r *envvar.Reader) Config {

@@ -26,9 +26,12 @@ func TestConfigFromEnvDefaultsAreDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Settings{Config: Defaults(), Port: 4000, LogFormat: "text", LogLevel: "info"}
+	want := Settings{Config: Defaults(), ListenAddr: "127.0.0.1", Port: 4000, LogFormat: "text", LogLevel: "info"}
 	if s != want {
 		t.Errorf("SettingsFromEnv with nothing set: %+v, want %+v", s, want)
+	}
+	if s.Address() != "127.0.0.1:4000" {
+		t.Errorf("run alone with nothing set, it listens on %q; want the loopback 127.0.0.1:4000", s.Address())
 	}
 }
 
@@ -59,6 +62,9 @@ func TestSettingsFromEnvValidValues(t *testing.T) {
 		{"SIM_OVERLOAD_FACTOR", "100", func(s Settings) bool { return s.Config.OverloadFactor == 100 }},
 		{"SIM_PORT", "0", func(s Settings) bool { return s.Port == 0 }},
 		{"SIM_PORT", "65535", func(s Settings) bool { return s.Port == 65535 }},
+		{"SIM_LISTEN_ADDR", "0.0.0.0", func(s Settings) bool { return s.ListenAddr == "0.0.0.0" && s.Address() == "0.0.0.0:4000" }},
+		{"SIM_LISTEN_ADDR", "[::]", func(s Settings) bool { return s.ListenAddr == "::" && s.Address() == "[::]:4000" }},
+		{"SIM_LISTEN_ADDR", "localhost", func(s Settings) bool { return s.Address() == "localhost:4000" }},
 		{"SIM_LOG_FORMAT", "JSON", func(s Settings) bool { return s.LogFormat == "json" }},
 		{"SIM_LOG_LEVEL", "debug", func(s Settings) bool { return s.LogLevel == "debug" }},
 	}
@@ -99,6 +105,8 @@ func TestSettingsFromEnvInvalidValuesNameTheVariableAndTheForm(t *testing.T) {
 		{"SIM_OVERLOAD_FACTOR", "2x", `SIM_OVERLOAD_FACTOR="2x": want a number from 1 to 100`},
 		{"SIM_PORT", "eighty", `SIM_PORT="eighty": want an integer from 0 to 65535`},
 		{"SIM_PORT", "65536", `SIM_PORT="65536": want an integer from 0 to 65535`},
+		{"SIM_LISTEN_ADDR", "127.0.0.1:4000", `SIM_LISTEN_ADDR="127.0.0.1:4000": want a host without a port`},
+		{"SIM_LISTEN_ADDR", ":4000", `SIM_LISTEN_ADDR=":4000": want a host without a port`},
 		{"SIM_LOG_FORMAT", "xml", `SIM_LOG_FORMAT="xml": want one of text, json`},
 		{"SIM_LOG_LEVEL", "loud", `SIM_LOG_LEVEL="loud": want one of debug, info, warn, error`},
 	}
@@ -162,7 +170,7 @@ func TestOnlySIMVariablesAreRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s != (Settings{Config: Defaults(), Port: 4000, LogFormat: "text", LogLevel: "info"}) {
+	if s != (Settings{Config: Defaults(), ListenAddr: "127.0.0.1", Port: 4000, LogFormat: "text", LogLevel: "info"}) {
 		t.Errorf("settings %+v changed by non-SIM variables", s)
 	}
 	if _, err := ConfigFromEnv(lookup); err != nil {

@@ -116,6 +116,7 @@ type Sim struct {
 	peak       int                    // most served at once since the last reset, all routes
 	holdN      int                    // HoldEvents: lookups to gather before any answers
 	hold       chan struct{}          // closed once holdN lookups are in flight
+	holds      map[string][]*Hold     // HoldNext: by route, in the order asked for
 }
 
 // routes are the counted Event API routes, in the order the contract lists them.
@@ -303,6 +304,10 @@ func (s *Sim) track(route string, h http.HandlerFunc) http.HandlerFunc {
 				"error":   "Service temporarily unavailable",
 				"message": "Event API is over capacity",
 			})
+			return
+		}
+		if hold := s.takeHold(route); hold != nil {
+			hold.serve(w, r, h)
 			return
 		}
 		h(w, r)

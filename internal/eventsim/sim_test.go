@@ -96,3 +96,42 @@ func TestSeedIDsMatchKeysAndGeneratedUsers(t *testing.T) {
 		t.Errorf("unknown user: %d %q, want an empty 200 as the original", resp.StatusCode, b)
 	}
 }
+
+// A held request answers with the data as they were when it arrived, once
+// released; the next request to the route is not held.
+func TestHoldNextAnswersAsOfArrival(t *testing.T) {
+	s := New(Config{})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	users := func() (int, error) {
+		resp, err := http.Get(srv.URL + "/getUsers")
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		var us []User
+		err = json.NewDecoder(resp.Body).Decode(&us)
+		return len(us), err
+	}
+	h := s.HoldNext(RouteGetUsers)
+	held := make(chan int, 1)
+	go func() { n, _ := users(); held <- n }()
+	<-h.Arrived()
+	s.PutUser(User{ID: "4"})
+	if n, err := users(); err != nil || n != 4 {
+		t.Fatalf("a request after the held one: %d users, %v; want 4, not held", n, err)
+	}
+	select {
+	case <-h.Answered():
+		t.Fatal("answered before Release")
+	default:
+	}
+	h.Release()
+	if n := <-held; n != 3 {
+		t.Errorf("the held request: %d users; want the 3 there were when it arrived", n)
+	}
+	<-h.Answered()
+	if n := s.Count(RouteGetUsers); n != 2 {
+		t.Errorf("%d calls counted; want 2", n)
+	}
+}

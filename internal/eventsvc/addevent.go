@@ -3,6 +3,7 @@ package eventsvc
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -111,7 +112,7 @@ func (s *Service) AddEvent(ctx context.Context, in NewEvent, key *string) (ev *e
 		return nil, false, err
 	}
 	trace.SpanFromContext(ctx).SetAttributes(attribute.Bool("idempotency.replayed", replayed))
-	if added.Fingerprint != fp {
+	if !fingerprintMatches(added.Fingerprint, in) {
 		return nil, false, &InvalidInputError{Field: "idempotencyKey",
 			Reason: "already used for a different event; use a new key for a new event"}
 	}
@@ -164,12 +165,21 @@ func (s *Service) addEvent(ctx context.Context, in NewEvent) (*eventapi.Event, e
 // an off-contract answer) counts as a failure; unavailability becomes an
 // *UnavailableError; a 4xx or the caller leaving says nothing about the
 // upstream's health and is ignored.
+//
+// Running out of time is unavailability however it is reported: eventapi
+// types it (KindTimeout, for its own per-attempt timeout and for the
+// request's deadline), but a layer between may return the context's own
+// error (the entity cache does, to a caller whose deadline passed while it
+// waited for a fill), and that is the same fact.
 func (s *Service) writeFailed(ctx context.Context, permit breaker.Permit, err error) error {
 	var ue *eventapi.Error
 	switch {
 	case errors.As(err, &ue) && ue.Transient():
 		s.breaker.Done(ctx, permit, breaker.Failure)
 		return s.unavailable(ue, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		s.breaker.Done(ctx, permit, breaker.Failure)
+		return s.unavailable(&eventapi.Error{Kind: eventapi.KindTimeout, Err: err}, err)
 	case errors.As(err, &ue) && ue.Kind == eventapi.KindBadResponse:
 		s.breaker.Done(ctx, permit, breaker.Failure)
 		return err
@@ -230,10 +240,41 @@ func validateKey(key string) error {
 	return nil
 }
 
-// fingerprint identifies an input, so a key reused for another event is caught.
+// fingerprintVersion starts every fingerprint this version makes, so that
+// one remembered by an older gateway is told apart (fingerprintMatches).
+const fingerprintVersion = "v2:"
+
+// fingerprint identifies an input, so a key reused for another event is
+// caught: the SHA-256 of every field, each preceded by its length in bytes.
+// The lengths make the encoding unambiguous: no two inputs give the same
+// bytes, whatever bytes (NUL included) a field holds. A field added to
+// NewEvent must be added here (a test fails until it is).
 func fingerprint(in NewEvent) string {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, field := range []string{in.Name, in.UserID, in.Details} {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(field)))])
+		h.Write([]byte(field))
+	}
+	return fingerprintVersion + hex.EncodeToString(h.Sum(nil))
+}
+
+// legacyFingerprint is how gateways before fingerprintVersion fingerprinted
+// an input (ambiguous: its fields joined with NULs).
+func legacyFingerprint(in NewEvent) string {
 	h := sha256.Sum256([]byte(in.Name + "\x00" + in.UserID + "\x00" + in.Details))
 	return hex.EncodeToString(h[:])
+}
+
+// fingerprintMatches reports whether stored, a remembered success's
+// fingerprint, is in's. A fingerprint an older gateway stored is compared
+// in its own encoding: a client retrying across a deploy, within
+// IDEMPOTENCY_TTL, gets its replay rather than a false conflict.
+func fingerprintMatches(stored string, in NewEvent) bool {
+	if strings.HasPrefix(stored, fingerprintVersion) {
+		return stored == fingerprint(in)
+	}
+	return stored == legacyFingerprint(in)
 }
 
 // newEventID returns an id unique across calls, even in the same

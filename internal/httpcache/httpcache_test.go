@@ -141,3 +141,39 @@ func TestWeakETagsUnderContentCoding(t *testing.T) {
 		})
 	}
 }
+
+// Combining parts of an answer: any private part makes the whole private,
+// and the shortest max-age wins, whichever order the parts are limited in.
+func TestPolicyCombinesPartsInEitherOrder(t *testing.T) {
+	type part struct {
+		maxAge  time.Duration
+		private bool
+	}
+	tests := []struct {
+		name  string
+		parts []part
+		want  string
+	}{
+		{"private then public, private shorter", []part{{30 * time.Second, true}, {time.Minute, false}}, "private, max-age=30"},
+		{"public then private, private shorter", []part{{time.Minute, false}, {30 * time.Second, true}}, "private, max-age=30"},
+		{"private then public, public shorter", []part{{time.Minute, true}, {30 * time.Second, false}}, "private, max-age=30"},
+		{"public then private, public shorter", []part{{30 * time.Second, false}, {time.Minute, true}}, "private, max-age=30"},
+		{"private then public, equal", []part{{20 * time.Second, true}, {20 * time.Second, false}}, "private, max-age=20"},
+		{"public then private, equal", []part{{20 * time.Second, false}, {20 * time.Second, true}}, "private, max-age=20"},
+		{"private then public, under a second", []part{{0, true}, {time.Minute, false}}, "private, no-cache"},
+		{"public then private, under a second", []part{{time.Minute, false}, {0, true}}, "private, no-cache"},
+		{"private among publics", []part{{time.Minute, false}, {time.Hour, true}, {45 * time.Second, false}}, "private, max-age=45"},
+		{"public only", []part{{time.Minute, false}, {45 * time.Second, false}}, "public, max-age=45"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &Policy{}
+			for _, pt := range tt.parts {
+				p.Limit(pt.maxAge, pt.private)
+			}
+			if got := p.CacheControl(); got != tt.want {
+				t.Errorf("CacheControl() = %q; want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +29,7 @@ type Config struct {
 	// Env is APP_ENV (or NODE_ENV): "development" or "production"; it picks
 	// the defaults marked dev / prod.
 	Env string
-	// Port the gateway listens on (PORT) [3000].
+	// Port the gateway listens on (PORT) [3000], on HTTP.ListenAddr.
 	Port int
 	// EventAPIBaseURL is the upstream (EVENT_API_BASE_URL); empty starts
 	// the embedded simulator, which production refuses.
@@ -130,6 +132,7 @@ type Redis struct {
 
 // HTTP configures the server, the layers every request passes and the probes.
 //
+//	LISTEN_ADDR               ListenAddr          (empty)  host the gateway listens on, without a port (PORT is the port): an IP address or a name; empty: every interface
 //	HTTP_READ_HEADER_TIMEOUT  ReadHeaderTimeout   5s
 //	HTTP_READ_TIMEOUT         ReadTimeout         15s
 //	HTTP_WRITE_TIMEOUT        WriteTimeout        30s
@@ -145,6 +148,10 @@ type Redis struct {
 //	CSRF_PREVENTION           CSRFPrevention      on
 //	READY_CHECK_INTERVAL      ReadyCheckInterval  2s
 type HTTP struct {
+	// ListenAddr is a host without brackets or port ("127.0.0.1", "::1",
+	// "localhost"); empty listens on every interface. Config.ListenAddress
+	// joins it with the port.
+	ListenAddr         string
 	ReadHeaderTimeout  time.Duration
 	ReadTimeout        time.Duration
 	WriteTimeout       time.Duration
@@ -229,6 +236,13 @@ func FromEnv() (Config, error) {
 	return Load(os.LookupEnv)
 }
 
+// ListenAddress is the address the gateway listens on, for net.Listen:
+// LISTEN_ADDR's host and PORT's port (":3000", "127.0.0.1:3000",
+// "[::1]:3000").
+func (c Config) ListenAddress() string {
+	return net.JoinHostPort(c.HTTP.ListenAddr, strconv.Itoa(c.Port))
+}
+
 func pick[T any](cond bool, yes, no T) T {
 	if cond {
 		return yes
@@ -311,6 +325,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			MaxSSEStreamsPerClient: r.Integer("SSE_MAX_STREAMS_PER_CLIENT", 100, 1, 1000000),
 		},
 		HTTP: HTTP{
+			ListenAddr:         r.Host("LISTEN_ADDR", ""),
 			ReadHeaderTimeout:  r.Duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Millisecond, time.Hour),
 			ReadTimeout:        r.Duration("HTTP_READ_TIMEOUT", 15*time.Second, time.Millisecond, time.Hour),
 			WriteTimeout:       r.Duration("HTTP_WRITE_TIMEOUT", 30*time.Second, time.Millisecond, time.Hour),

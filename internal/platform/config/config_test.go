@@ -238,3 +238,38 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+// LISTEN_ADDR is the host the gateway listens on; PORT stays its port.
+// Unset, it listens on every interface, as before the variable existed.
+func TestListenAddress(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{nil, ":3000", ""},
+		{map[string]string{"LISTEN_ADDR": ""}, ":3000", ""},
+		{map[string]string{"PORT": "8080"}, ":8080", ""},
+		{map[string]string{"LISTEN_ADDR": "127.0.0.1"}, "127.0.0.1:3000", ""},
+		{map[string]string{"LISTEN_ADDR": "127.0.0.1", "PORT": "0"}, "127.0.0.1:0", ""},
+		{map[string]string{"LISTEN_ADDR": "0.0.0.0", "PORT": "8080"}, "0.0.0.0:8080", ""},
+		{map[string]string{"LISTEN_ADDR": "::1"}, "[::1]:3000", ""},
+		{map[string]string{"LISTEN_ADDR": "[::]"}, "[::]:3000", ""},
+		{map[string]string{"LISTEN_ADDR": "localhost"}, "localhost:3000", ""},
+		{map[string]string{"LISTEN_ADDR": "127.0.0.1:8080"}, "", `LISTEN_ADDR="127.0.0.1:8080": want a host without a port`},
+		{map[string]string{"LISTEN_ADDR": ":8080"}, "", `LISTEN_ADDR=":8080": want a host without a port`},
+		{map[string]string{"LISTEN_ADDR": "http://0.0.0.0"}, "", `LISTEN_ADDR="http://0.0.0.0": want a host without a port`},
+		{map[string]string{"LISTEN_ADDR": "10.0.0.300"}, "", `LISTEN_ADDR="10.0.0.300"`},
+	}
+	for _, tt := range tests {
+		c, err := Load(env(tt.env))
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%v: %v", tt.env, err)
+		case tt.wantErr == "" && c.ListenAddress() != tt.want:
+			t.Errorf("%v: listens on %q; want %q", tt.env, c.ListenAddress(), tt.want)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%v: err %v; want it to contain %q", tt.env, err, tt.wantErr)
+		}
+	}
+}

@@ -8,6 +8,7 @@ package envvar
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -151,4 +152,53 @@ func (r *Reader) List(name, def string) []string {
 		}
 	}
 	return out
+}
+
+// Host returns name as a host to listen on, without a port: an IP address
+// (IPv6 with or without brackets, a zone allowed) or a DNS name; or def.
+// The brackets are dropped (net.JoinHostPort puts them back). A port, a
+// scheme, a path or spaces are refused: the port is always a variable of
+// its own.
+func (r *Reader) Host(name, def string) string {
+	v, ok := r.Raw(name)
+	if !ok {
+		return def
+	}
+	host, bracketed := strings.CutPrefix(v, "[")
+	if bracketed {
+		var closed bool
+		if host, closed = strings.CutSuffix(host, "]"); !closed {
+			host = ""
+		}
+	}
+	if a, err := netip.ParseAddr(host); err == nil && (!bracketed || a.Is6()) {
+		return host
+	}
+	if !bracketed && isDNSName(host) {
+		return host
+	}
+	r.Fail(name, v, "a host without a port (the port is a variable of its own): an IP address such as 127.0.0.1, 0.0.0.0 or ::1, or a name such as localhost")
+	return def
+}
+
+// isDNSName reports whether s is a host name by RFC 1123: dot-separated
+// labels of letters, digits and inner hyphens, each at most 63 bytes, 253
+// in all, the last not all digits (that would be a malformed IPv4 address).
+func isDNSName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(s, "."), ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	last := labels[len(labels)-1]
+	return strings.Trim(last, "0123456789") != ""
 }

@@ -34,3 +34,50 @@ func TestEveryBadVariableIsReportedWithItsForm(t *testing.T) {
 		t.Errorf("%d errors; want 5", len(r.Errors()))
 	}
 }
+
+// Host takes an address to listen on without its port: an IP address (an
+// IPv6 one with or without brackets) or a DNS name, and refuses anything
+// with a port, a scheme, a path or spaces.
+func TestHost(t *testing.T) {
+	tests := []struct {
+		value, want string
+		ok          bool
+	}{
+		{"127.0.0.1", "127.0.0.1", true},
+		{" 0.0.0.0 ", "0.0.0.0", true},
+		{"::1", "::1", true},
+		{"[::1]", "::1", true},
+		{"::", "::", true},
+		{"fe80::1%eth0", "fe80::1%eth0", true},
+		{"localhost", "localhost", true},
+		{"gateway-1.internal.example", "gateway-1.internal.example", true},
+		{"127.0.0.1:3000", "", false},
+		{":3000", "", false},
+		{"[::1]:3000", "", false},
+		{"http://localhost", "", false},
+		{"localhost/", "", false},
+		{"local host", "", false},
+		{"-bad.example", "", false},
+		{"bad-.example", "", false},
+		{"a..b", "", false},
+		{"256.0.0.1", "", false},
+		{"1.2.3", "", false},
+		{"[localhost]", "", false},
+		{strings.Repeat("a", 64) + ".example", "", false},
+	}
+	for _, tt := range tests {
+		r := New(func(string) (string, bool) { return tt.value, true })
+		got := r.Host("H", "default")
+		switch {
+		case tt.ok && (got != tt.want || len(r.Errors()) != 0):
+			t.Errorf("Host(%q) = %q, %v; want %q", tt.value, got, r.Errors(), tt.want)
+		case !tt.ok && (got != "default" || len(r.Errors()) != 1 ||
+			!strings.Contains(r.Errors()[0].Error(), "want a host without a port")):
+			t.Errorf("Host(%q) = %q, %v; want the default and an error naming the form", tt.value, got, r.Errors())
+		}
+	}
+	r := New(func(string) (string, bool) { return "  ", true })
+	if got := r.Host("H", "127.0.0.1"); got != "127.0.0.1" || len(r.Errors()) != 0 {
+		t.Errorf("blank: %q %v; want the default", got, r.Errors())
+	}
+}

@@ -61,26 +61,29 @@ func byID[T any](c *Cache, ctx context.Context, kind string, ids []string, key f
 // stores the answers, as fill does for one key: concurrent requests
 // missing the same key join one fill, which stores its answer before it
 // ends (so nobody arrives between the two and fetches again), and fills
-// from before a write are neither stored nor joined.
+// from before a write are neither stored nor joined, here or at the
+// upstream client.
 func fillAll[T any](c *Cache, ctx context.Context, kind string, ids []string, missed []int, key func(string) string,
 	fetch func(context.Context, string) (*T, error), many func(context.Context, []string) ([]*T, []error), out []*T, errs []error,
 ) {
 	epoch := c.epoch.Load()
 	calls := make([]*flight.Call, len(missed))
+	fks := make([]string, len(missed))
 	var led []int // indexes into missed
 	for j, i := range missed {
 		k := key(ids[i])
 		c.hook(c.cfg.Hooks.Miss, kind)
 		traceLookup(ctx, "miss", k)
+		fks[j] = flightKey(ctx, k, epoch)
 		var lead bool
-		if calls[j], lead = c.fills.Join(flightKey(k, epoch)); !lead {
+		if calls[j], lead = c.fills.Join(fks[j]); !lead {
 			continue
 		}
 		// A fill that ended between the look at the store and this one
 		// left its answer there.
 		if e, ok := c.lookup(ctx, k); ok && c.fresh(e) {
 			v, err := entryValue(e)
-			c.fills.Land(flightKey(k, epoch), calls[j], v, err)
+			c.fills.Land(fks[j], calls[j], v, err)
 			continue
 		}
 		led = append(led, j)
@@ -90,7 +93,7 @@ func fillAll[T any](c *Cache, ctx context.Context, kind string, ids []string, mi
 		for n, j := range led {
 			leadIDs[n] = ids[missed[j]]
 		}
-		vs, es := many(ctx, leadIDs)
+		vs, es := many(c.fillContext(ctx, epoch), leadIDs)
 		now := c.cfg.Now()
 		for n, j := range led {
 			id, k := leadIDs[n], key(leadIDs[n])
@@ -103,13 +106,13 @@ func fillAll[T any](c *Cache, ctx context.Context, kind string, ids []string, mi
 			case ctx.Err() != nil:
 				// This request left; whoever joined its fill still
 				// wants the answer, from a fill of its own.
-				if !c.fills.Abandon(flightKey(k, epoch), calls[j], err) {
+				if !c.fills.Abandon(fks[j], calls[j], err) {
 					c.wg.Add(1)
-					go c.refill(ctx, epoch, k, calls[j], func(ctx context.Context) (any, error) { return fetch(ctx, id) })
+					go c.refill(ctx, epoch, k, fks[j], calls[j], func(ctx context.Context) (any, error) { return fetch(ctx, id) })
 				}
 				continue
 			}
-			c.fills.Land(flightKey(k, epoch), calls[j], v, err)
+			c.fills.Land(fks[j], calls[j], v, err)
 		}
 	}
 	for j, i := range missed {
@@ -126,14 +129,14 @@ func fillAll[T any](c *Cache, ctx context.Context, kind string, ids []string, mi
 	}
 }
 
-// refill finishes the fill call stands for, whose leader left, detached
-// from it; Close ends it.
-func (c *Cache) refill(ctx context.Context, epoch uint64, key string, call *flight.Call, fetch func(context.Context) (any, error)) {
+// refill finishes the fill call (announced under fk) stands for, whose
+// leader left, detached from it; Close ends it.
+func (c *Cache) refill(ctx context.Context, epoch uint64, key, fk string, call *flight.Call, fetch func(context.Context) (any, error)) {
 	defer c.wg.Done()
 	fctx, cancel := detach.From(c.root, ctx)
 	defer cancel()
 	v, err := c.fillOne(fctx, epoch, key, fetch)
-	c.fills.Land(flightKey(key, epoch), call, v, err)
+	c.fills.Land(fk, call, v, err)
 }
 
 // entryValue is what a stored entry answers.

@@ -9,13 +9,17 @@
 // StaleIfError it is served, marked stale, only when fetching it again
 // failed. Past that it is gone. An id the upstream does not know is
 // remembered for NegativeTTL. A write through the cache (AddEvent) removes
-// what it changes before it returns, so a client reads its own writes;
-// writes by other clients of the upstream show within Fresh.
+// what it changes before it returns, and every read that starts after it
+// returns makes fetches of its own: it never joins, nor is answered from
+// what stores, a fetch that started before the write. So a client reads
+// its own writes; writes by other clients of the upstream show within
+// Fresh.
 package entitycache
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -81,6 +85,7 @@ type Cache struct {
 
 	fills      flight.Group  // one fill per key at a time, single and batched alike
 	epoch      atomic.Uint64 // bumped by every write, so older fills neither store nor are joined
+	name       string        // tells this cache's fills apart from another's at the upstream
 	refreshing sync.Map      // key → struct{}: one background refresh per key
 	root       context.Context
 	stop       context.CancelFunc
@@ -105,12 +110,15 @@ func New(up Upstream, store Store, cfg Config) *Cache {
 		cfg.Now = time.Now
 	}
 	root, stop := context.WithCancel(context.Background())
-	c := &Cache{up: up, store: store, cfg: cfg, root: root, stop: stop}
+	c := &Cache{up: up, store: store, cfg: cfg, root: root, stop: stop, name: fmt.Sprintf("entitycache-%d", caches.Add(1))}
 	if n, ok := store.(Notifier); ok {
 		c.listener.Go(func() { n.Listen(root, func([]string) { c.epoch.Add(1) }) })
 	}
 	return c
 }
+
+// caches numbers the caches of a process (tests make several).
+var caches atomic.Uint64
 
 // Close ends the background refreshes and the listening for other
 // replicas' deletions, and waits for them.
@@ -183,7 +191,9 @@ func (c *Cache) Event(ctx context.Context, id string) (*eventapi.Event, error) {
 
 // AddEvent stores e upstream and, once it is stored, forgets what it
 // changed (the user's event list and both lists) before returning, so the
-// next read through this cache shows the event. The new event itself is
+// next read through this cache shows the event: the fills in flight, which
+// may have fetched before the write, neither store their answers nor are
+// joined by reads from now on (see fill). The new event itself is
 // remembered as fetched now.
 func (c *Cache) AddEvent(ctx context.Context, e eventapi.Event) error {
 	if err := c.up.AddEvent(ctx, e); err != nil {
@@ -197,14 +207,19 @@ func (c *Cache) AddEvent(ctx context.Context, e eventapi.Event) error {
 }
 
 // prime remembers the entities a list answer carried, so that lookups by id
-// that follow cost nothing.
+// that follow cost nothing: ctx is the list's fill's (fillContext), and
+// like its list, they are not stored if a write came since the fill began.
 func (c *Cache) prime(ctx context.Context, users []eventapi.User, events []eventapi.Event) {
+	epoch, ok := ctx.Value(fillEpochKey{}).(uint64)
+	if !ok {
+		return
+	}
 	now := c.cfg.Now()
 	for i := range users {
-		c.store.Set(ctx, keyUser(users[i].ID), Entry{Value: &users[i], Fetched: now})
+		c.storeIf(ctx, epoch, keyUser(users[i].ID), Entry{Value: &users[i], Fetched: now})
 	}
 	for i := range events {
-		c.store.Set(ctx, keyEvent(events[i].ID), Entry{Value: &events[i], Fetched: now})
+		c.storeIf(ctx, epoch, keyEvent(events[i].ID), Entry{Value: &events[i], Fetched: now})
 	}
 }
 
@@ -271,11 +286,14 @@ func (c *Cache) serve(ctx context.Context, kind, key string, e Entry, ok bool, f
 // stores the answer (not found included), unless a write happened while it
 // was in flight: then what it fetched may predate the write, and callers
 // arriving after the write start a new fill instead of joining this one.
-// The fill goes on, detached, when its first caller leaves; batched fills
-// (batch.go) join the same calls.
+// Nor does the new fill's fetch join, at the upstream client, a call the
+// old one made (fillContext). Callers whose contexts the client keeps
+// apart (a write's check with its smaller retry budget, a read) do not
+// share a fill either. The fill goes on, detached, when its first caller
+// leaves; batched fills (batch.go) join the same calls.
 func (c *Cache) fill(ctx context.Context, key string, fetch func(context.Context) (any, error)) (any, error) {
 	epoch := c.epoch.Load()
-	fk := flightKey(key, epoch)
+	fk := flightKey(ctx, key, epoch)
 	call, lead := c.fills.Join(fk)
 	if lead {
 		go func() {
@@ -316,7 +334,7 @@ func (c *Cache) fillOne(ctx context.Context, epoch uint64, key string, fetch fun
 			return entryValue(e)
 		}
 	}
-	v, err := fetch(ctx)
+	v, err := fetch(c.fillContext(ctx, epoch))
 	switch {
 	case err == nil:
 		c.storeIf(ctx, epoch, key, Entry{Value: v, Fetched: c.cfg.Now()})
@@ -374,10 +392,36 @@ func (c *Cache) fresh(e Entry) bool {
 	return age < c.cfg.Fresh
 }
 
+// storeIf stores e, which a fill that began at epoch fetched, unless a
+// write came since. A write that comes while e is being stored may have
+// deleted key just before: then e is taken back (from this replica's
+// levels only; the write has told the others), which costs at worst a
+// fetch that was not needed.
 func (c *Cache) storeIf(ctx context.Context, epoch uint64, key string, e Entry) {
-	if c.epoch.Load() == epoch {
-		c.store.Set(ctx, key, e)
+	if c.epoch.Load() != epoch {
+		return
 	}
+	c.store.Set(ctx, key, e)
+	if c.epoch.Load() != epoch {
+		if f, ok := c.store.(Forgetter); ok {
+			f.Forget(ctx, key)
+		} else {
+			c.store.Delete(ctx, key)
+		}
+	}
+}
+
+// fillEpochKey carries, in a fill's context, the epoch the fill began at.
+type fillEpochKey struct{}
+
+// fillContext is ctx for the fetch of a fill that began at epoch: the
+// upstream client shares its calls only with fetches of the same epoch of
+// this cache (eventapi.WithShareScope), so that a fill after a write, even
+// one another replica made, never joins a call that started before it;
+// and what the fetch primes is stored under the same rule as its answer.
+func (c *Cache) fillContext(ctx context.Context, epoch uint64) context.Context {
+	ctx = context.WithValue(ctx, fillEpochKey{}, epoch)
+	return eventapi.WithShareScope(ctx, c.name+"@"+strconv.FormatUint(epoch, 10))
 }
 
 // refresh starts one background fill of key, unless one is running. It
@@ -414,6 +458,9 @@ func traceLookup(ctx context.Context, result, key string) {
 	}
 }
 
-func flightKey(key string, epoch uint64) string {
-	return key + "\x00" + strconv.FormatUint(epoch, 10)
+// flightKey is the key of the fill of key that callers under ctx join at
+// epoch: the upstream's share key of ctx (eventapi.ShareKey) is part of
+// it, so that the cache never joins calls the client would keep apart.
+func flightKey(ctx context.Context, key string, epoch uint64) string {
+	return key + "\x00" + strconv.FormatUint(epoch, 10) + eventapi.ShareKey(ctx)
 }

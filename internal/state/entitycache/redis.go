@@ -89,12 +89,14 @@ func (r *Redis) Set(ctx context.Context, key string, e Entry) {
 	}
 }
 
-// Delete implements Store: it deletes the keys and tells every replica to
-// forget them, before it returns.
+// Delete implements Store: it deletes the keys, and their fill leases,
+// and tells every replica to forget them, before it returns. A fill that
+// holds a lease began before the deletion (the write that deletes): the
+// fills after it must not wait for its answer, which they could not use.
 func (r *Redis) Delete(ctx context.Context, keys ...string) {
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = r.prefix + k
+	full := make([]string, 0, 2*len(keys))
+	for _, k := range keys {
+		full = append(full, r.prefix+k, r.leaseKey(k))
 	}
 	if err := r.rdb.Del(ctx, full...).Err(); err != nil {
 		r.onError("delete", err)
@@ -121,7 +123,7 @@ func (r *Redis) Forget(ctx context.Context, keys ...string) {
 // replica fetches what several want; false if another holds it. A failing
 // Redis grants the lease (fetching twice beats not fetching).
 func (r *Redis) Lease(ctx context.Context, key string, ttl time.Duration) (release func(), ok bool) {
-	lk := r.prefix + "fill:" + key
+	lk := r.leaseKey(key)
 	ok, err := r.rdb.SetNX(ctx, lk, 1, ttl).Result()
 	if err != nil {
 		r.onError("lease", err)
@@ -132,6 +134,8 @@ func (r *Redis) Lease(ctx context.Context, key string, ttl time.Duration) (relea
 	}
 	return func() { _ = r.rdb.Del(context.WithoutCancel(ctx), lk).Err() }, true
 }
+
+func (r *Redis) leaseKey(key string) string { return r.prefix + "fill:" + key }
 
 // Subscribe calls forget with the keys every replica's writes delete,
 // until ctx ends. go-redis resubscribes after a lost connection by itself;

@@ -27,6 +27,26 @@ type Notifier interface {
 	Listen(ctx context.Context, deleted func(keys []string))
 }
 
+// Forgetter is a Store that can delete entries from this replica's levels
+// without telling the other replicas: how a fill takes back what it stored
+// just after a write it raced with deleted the key (the write has told the
+// fleet already).
+type Forgetter interface {
+	Forget(ctx context.Context, keys ...string)
+}
+
+// Interface guards.
+var (
+	_ Store     = (*Memory)(nil)
+	_ Store     = (*Redis)(nil)
+	_ Forgetter = (*Redis)(nil)
+	_ Store     = (*Tiered)(nil)
+	_ Layered   = (*Tiered)(nil)
+	_ Leaser    = (*Tiered)(nil)
+	_ Notifier  = (*Tiered)(nil)
+	_ Forgetter = (*Tiered)(nil)
+)
+
 // Tiered is a Store with a replica's own memory in front of a level the
 // fleet shares: reads try memory first, then the shared level (and keep
 // what they find there); writes and deletions go to both.
@@ -68,6 +88,12 @@ func (t *Tiered) Set(ctx context.Context, key string, e Entry) {
 func (t *Tiered) Delete(ctx context.Context, keys ...string) {
 	t.Local.Delete(ctx, keys...)
 	t.Shared.Delete(ctx, keys...)
+}
+
+// Forget implements Forgetter.
+func (t *Tiered) Forget(ctx context.Context, keys ...string) {
+	t.Local.Delete(ctx, keys...)
+	t.Shared.Forget(ctx, keys...)
 }
 
 // Listen implements Notifier.

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -83,6 +84,7 @@ type Client struct {
 	plain   *http.Transport                   // the same pool, uninstrumented
 	limits  map[string]*adaptivelimit.Limiter // by route
 	flights flight.Group                      // identical GETs in flight share one call
+	writes  atomic.Uint64                     // addEvent calls answered: GETs join only within one count
 	root    context.Context
 	stop    context.CancelFunc
 }
@@ -189,6 +191,9 @@ func (c *Client) AddEvent(ctx context.Context, e Event) (err error) {
 	}
 	defer func() { endSpan(span, err) }()
 	answer, err := c.attempt(ctx, http.MethodPost, RouteAddEvent, "/addEvent", body, nil)
+	// Whatever the answer, the upstream may hold the event now: GETs from
+	// now on must not join one that started before (getAll).
+	c.writes.Add(1)
 	if err != nil {
 		return c.finalError(ctx, RouteAddEvent, err, 1)
 	}
@@ -226,9 +231,40 @@ type maxRetriesKey struct{}
 
 // WithMaxRetries returns ctx under which idempotent GETs retry at most n
 // times, if n is below the client's own budget. Writes use it for the reads
-// they depend on, which must leave the write time to happen.
+// they depend on, which must leave the write time to happen. A GET under
+// it shares a call in flight only with GETs under the same budget.
 func WithMaxRetries(ctx context.Context, n int) context.Context {
 	return context.WithValue(ctx, maxRetriesKey{}, max(n, 0))
+}
+
+// shareScopeKey carries the scope WithShareScope gives the calls made under
+// a context.
+type shareScopeKey struct{}
+
+// WithShareScope returns ctx under which a GET shares a call in flight
+// only with identical GETs made under the same scope. A cache above the
+// client passes what it has seen written (its write epoch), so that a read
+// after a write, even one the client did not make (another replica's),
+// never joins a GET that started before it.
+func WithShareScope(ctx context.Context, scope string) context.Context {
+	return context.WithValue(ctx, shareScopeKey{}, scope)
+}
+
+// ShareKey is what ctx adds to the identity of the GETs made under it: its
+// retry budget (WithMaxRetries) and its share scope (WithShareScope); ""
+// for neither. GETs under contexts with different keys never share a call.
+// A layer that joins calls of its own above the client (the entity cache's
+// fills) adds it to its own keys, so that it never joins what the client
+// keeps apart.
+func ShareKey(ctx context.Context) string {
+	var k string
+	if n, ok := ctx.Value(maxRetriesKey{}).(int); ok {
+		k = "\x00retries=" + strconv.Itoa(n)
+	}
+	if scope, ok := ctx.Value(shareScopeKey{}).(string); ok {
+		k += "\x00scope=" + scope
+	}
+	return k
 }
 
 // getWithRetry is one upstream call: a span, whose attempts are the HTTP

@@ -99,10 +99,14 @@ func decode(route string, body []byte, out any) error {
 // once per call, with the index of the path that started it; the callers
 // sharing the call share its value.
 //
-// Identical GETs in flight at the same moment share one call. Calls with a
-// smaller retry budget (WithMaxRetries) share only among themselves, so a
-// write's check never inherits a read's longer budget, nor a read a
-// write's shorter one.
+// Identical GETs in flight at the same moment share one call, with three
+// exceptions, each keeping apart calls that would otherwise answer for
+// one another wrongly. Calls with a smaller retry budget (WithMaxRetries)
+// share only among themselves, so a write's check never inherits a read's
+// longer budget, nor a read a write's shorter one. A GET that starts after
+// this client's AddEvent has returned never joins one that started before
+// it, which may not show the write. Calls under a share scope
+// (WithShareScope) share only within it.
 //
 // The calling goroutine takes the route's slots in paths' order and starts
 // each call once it has one, so a call waiting for the upstream costs a
@@ -117,11 +121,24 @@ func (c *Client) getAll(ctx context.Context, route string, paths []string, decod
 	if n, ok := ctx.Value(maxRetriesKey{}).(int); ok && n < retries {
 		retries, suffix = n, "\x00retries="+strconv.Itoa(n)
 	}
+	if w := c.writes.Load(); w > 0 {
+		suffix += "\x00writes=" + strconv.FormatUint(w, 10)
+	}
+	if scope, ok := ctx.Value(shareScopeKey{}).(string); ok {
+		suffix += "\x00scope=" + scope
+	}
+	keys := paths
+	if suffix != "" {
+		keys = make([]string, len(paths))
+		for i, p := range paths {
+			keys[i] = p + suffix
+		}
+	}
 	fs := make([]*flight.Call, len(paths))
 	var led []int
-	for i, p := range paths {
+	for i, k := range keys {
 		var lead bool
-		if fs[i], lead = c.flights.Join(p + suffix); lead {
+		if fs[i], lead = c.flights.Join(k); lead {
 			led = append(led, i)
 		}
 	}
@@ -134,22 +151,22 @@ func (c *Client) getAll(ctx context.Context, route string, paths []string, decod
 			// places and wait for their slots themselves (or end at
 			// the deadline that ended this wait).
 			for k, j := range led[n:] {
-				if c.flights.Abandon(paths[j]+suffix, fs[j], c.finalError(ctx, route, err, 0)) {
+				if c.flights.Abandon(keys[j], fs[j], c.finalError(ctx, route, err, 0)) {
 					tickets[n+k].Cancel()
 					continue
 				}
-				go c.fly(ctx, fs[j], route, paths[j], suffix, retries, &tickets[n+k], decode, j)
+				go c.fly(ctx, fs[j], route, paths[j], keys[j], retries, &tickets[n+k], decode, j)
 			}
 			break
 		}
-		go c.fly(ctx, fs[i], route, paths[i], suffix, retries, &tickets[n], decode, i)
+		go c.fly(ctx, fs[i], route, paths[i], keys[i], retries, &tickets[n], decode, i)
 	}
 	return c.await(ctx, route, fs, led)
 }
 
-// fly makes the call f stands for, with ticket's slot, and lands it with
-// what decode makes of the answer (for path i).
-func (c *Client) fly(ctx context.Context, f *flight.Call, route, path, suffix string, retries int, ticket *adaptivelimit.Ticket,
+// fly makes the call f (announced under key) stands for, with ticket's
+// slot, and lands it with what decode makes of the answer (for path i).
+func (c *Client) fly(ctx context.Context, f *flight.Call, route, path, key string, retries int, ticket *adaptivelimit.Ticket,
 	decode func(int, []byte) (any, error), i int,
 ) {
 	fctx, cancel := detach.From(c.root, ctx)
@@ -165,7 +182,7 @@ func (c *Client) fly(ctx context.Context, f *flight.Call, route, path, suffix st
 			val, err = decode(i, body)
 		}
 	}
-	c.flights.Land(path+suffix, f, val, err)
+	c.flights.Land(key, f, val, err)
 }
 
 // await collects the flights' results until ctx ends; led are the indexes

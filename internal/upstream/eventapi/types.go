@@ -5,7 +5,9 @@
 // a per-attempt timeout, bounded jittered retries for idempotent GETs, an
 // adaptive limit of calls in flight per route (adaptivelimit), and identical
 // GETs in flight joined into one call, joinable before they start
-// (flight), whose answer is decoded once for all who share it. Lookups by
+// (flight), whose answer is decoded once for all who share it; never
+// across retry budgets, across one of the client's writes, or across
+// share scopes (see getAll). Lookups by
 // many ids take their places in the route's queue at once and cost a
 // goroutine only once they run. It never retries addEvent, which is not
 // idempotent upstream.
