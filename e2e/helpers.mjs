@@ -157,12 +157,13 @@ export async function launchChromium() {
 }
 
 // gatewayWithBrowser starts, before a test file's tests, its own gateway
-// and a headless Chromium, and stops both after them. The returned object's
-// gw and browser are set once the file's tests run.
-export function gatewayWithBrowser() {
+// (with gatewayEnv's extra variables) and a headless Chromium, and stops
+// both after them. The returned object's gw and browser are set once the
+// file's tests run.
+export function gatewayWithBrowser(gatewayEnv = {}) {
   const env = {};
   before(async () => {
-    env.gw = await startGateway();
+    env.gw = await startGateway(gatewayEnv);
     env.browser = await launchChromium();
   });
   after(async () => {
