@@ -154,7 +154,7 @@ func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs graphql.Cac
 	srv := handler.New(es)
 	srv.AddTransport(streams.WebSocket(origins))
 	srv.AddTransport(gqltransport.Options{})
-	srv.AddTransport(transport.HTTP{Streams: streams})
+	srv.AddTransport(transport.HTTP{Streams: streams, MaxBatch: cfg.MaxBatchSize})
 	srv.SetQueryCache(docs)
 	srv.SetErrorPresenter(NewErrorPresenter(deps.Service, deps.Log))
 	srv.SetDisableSuggestion(!cfg.FieldSuggestions)
@@ -197,7 +197,7 @@ func newServer(cfg config.GraphQL, es graphql.ExecutableSchema, docs graphql.Cac
 		srv.Use(&limits.Complexity{Limit: cfg.MaxComplexity})
 	}
 	// After the complexity, which it spends.
-	srv.Use(limits.Budget{Budgets: deps.Budgets, OverWebSocket: transport.OverWebSocket, OnRefused: deps.Metrics.RateLimited})
+	srv.Use(limits.Budget{Budgets: deps.Budgets, CountsAsRequest: transport.CountsAsRequest, OnRefused: deps.Metrics.RateLimited})
 	srv.AroundResponses(observe(deps.Metrics))
 	return srv
 }

@@ -22,14 +22,17 @@ func init() {
 // Budget spends each operation from its caller's budgets (the key the HTTP
 // layer put in the context): its complexity from the cost budget
 // (COST_BUDGET), so that a few expensive queries cannot spend the upstream,
-// and, for an operation on a WebSocket, one unit of the request budget
-// (RATE_LIMIT), which the HTTP layer spent once for the upgrade only. A
+// and, for an operation on a WebSocket or in a batch after the first, one
+// unit of the request budget (RATE_LIMIT), which the HTTP layer spent once
+// for the connection or the request. A
 // refusal is RATE_LIMITED with extensions.retryAfter. Use it after
 // Complexity, whose figure it spends; an operation Complexity did not
 // measure (no limit) costs 1.
 type Budget struct {
-	Budgets       *ratelimit.Budgets
-	OverWebSocket func(ctx context.Context) bool
+	Budgets *ratelimit.Budgets
+	// CountsAsRequest reports whether an operation spends a request of its
+	// own (transport.CountsAsRequest: on a WebSocket, in a batch).
+	CountsAsRequest func(ctx context.Context) bool
 	// OnRefused, if set, hears each refusal by budget ("requests", "cost").
 	OnRefused func(budget string)
 }
@@ -51,7 +54,7 @@ func (b Budget) MutateOperationContext(ctx context.Context, oc *graphql.Operatio
 	if !ok || !b.Budgets.Enabled() {
 		return nil
 	}
-	if b.OverWebSocket != nil && b.OverWebSocket(ctx) {
+	if b.CountsAsRequest != nil && b.CountsAsRequest(ctx) {
 		if d, _ := b.Budgets.Request(ctx, key); !d.Allowed {
 			return b.refuse("requests", d)
 		}

@@ -28,7 +28,7 @@ func TestGraphQLClientMistakesAreCoded(t *testing.T) {
 		{"extensions is a string", "POST", "application/json", `{"query":"{ users { id } }","extensions":"x"}`, "", 400, "BAD_REQUEST", "extensions: must be an object"},
 		{"NUL byte in the JSON", "POST", "application/json", "{\"query\":\"{ users { id } }\x00\"}", "", 400, "BAD_REQUEST", "malformed JSON"},
 		{"a JSON string", "POST", "application/json", `"{ users { id } }"`, "", 400, "BAD_REQUEST", "must be a JSON object"},
-		{"batch of 1000", "POST", "application/json", batch, "", 400, "BATCHING_NOT_SUPPORTED", "one operation per request"},
+		{"batch of 1000", "POST", "application/json", batch, "", 400, "BATCH_TOO_LARGE", "at most 10 (MAX_BATCH_SIZE)"},
 		{"invalid UTF-8 in a variable", "POST", "application/json", "{\"query\":\"query($id: ID!) { user(id: $id) { id } }\",\"variables\":{\"id\":\"\xff\"}}", "", 400, "BAD_REQUEST", "variables.id: must be valid UTF-8"},
 		{"invalid UTF-8 in the query", "POST", "application/json", "{\"query\":\"{ user(id: \\\"\xfe\\\") { id } }\"}", "", 400, "BAD_REQUEST", "query: must be valid UTF-8"},
 		{"unsupported content type", "POST", "application/xml", "<query/>", "", 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type"},

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,6 +26,9 @@ import (
 type HTTP struct {
 	// Streams answers in parts; nil answers everything in one JSON answer.
 	Streams *Streams
+	// MaxBatch is the most operations a batch (a JSON array) may hold; 0
+	// refuses batches.
+	MaxBatch int
 }
 
 var _ graphql.Transport = HTTP{}
@@ -82,6 +86,10 @@ func (t HTTP) post(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	body, err := readBody(r)
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, CodeBadRequest, "body: could not be read")
+		return
+	}
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {
+		t.batch(w, r, exec, trimmed)
 		return
 	}
 	p, code, msg := checkBody(body)

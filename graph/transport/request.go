@@ -35,7 +35,7 @@ func checkBody(body []byte) (p params, code, msg string) {
 	case len(trimmed) == 0:
 		return p, CodeBadRequest, "body: must be a JSON object with a query, got an empty body"
 	case trimmed[0] == '[':
-		return p, CodeBatchingNotSupported, "body: batched operations (a JSON array) are not supported; send one operation per request"
+		return p, CodeBadRequest, "body: must be a JSON object, got an array (a batch is one array of operations, not nested)"
 	}
 	if path, bad := httpjson.InvalidUTF8(trimmed); bad {
 		return p, CodeBadRequest, fieldOrBody(path) + ": must be valid UTF-8"

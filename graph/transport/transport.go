@@ -18,7 +18,6 @@ import (
 // Error codes (extensions.code) of requests refused here or coded here.
 const (
 	CodeBadRequest           = "BAD_REQUEST"
-	CodeBatchingNotSupported = "BATCHING_NOT_SUPPORTED"
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 	CodeInternal             = "INTERNAL_SERVER_ERROR"

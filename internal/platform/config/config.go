@@ -176,6 +176,7 @@ type HTTP struct {
 //	MAX_QUERY_ALIASES         MaxAliases        30
 //	MAX_QUERY_TOKENS          MaxTokens         5000
 //	MAX_QUERY_FIELDS          MaxFields         2000  selections after expanding fragments
+//	MAX_BATCH_SIZE            MaxBatchSize      10    operations in one batch (a JSON array); 0 refuses batches
 //	GRAPHQL_INTROSPECTION     Introspection     dev on / prod off
 //	GRAPHQL_IDE               IDE               dev on / prod off
 //	GRAPHQL_FIELD_SUGGESTIONS FieldSuggestions  dev on / prod off
@@ -187,6 +188,7 @@ type GraphQL struct {
 	MaxAliases       int
 	MaxTokens        int
 	MaxFields        int
+	MaxBatchSize     int
 	Introspection    bool
 	IDE              bool
 	FieldSuggestions bool
@@ -347,6 +349,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			MaxAliases:       r.Integer("MAX_QUERY_ALIASES", 30, 0, 100000),
 			MaxTokens:        r.Integer("MAX_QUERY_TOKENS", 5000, 0, 1<<30),
 			MaxFields:        r.Integer("MAX_QUERY_FIELDS", 2000, 0, 1<<20),
+			MaxBatchSize:     r.Integer("MAX_BATCH_SIZE", 10, 0, 1000),
 			Introspection:    r.Boolean("GRAPHQL_INTROSPECTION", !prod),
 			IDE:              r.Boolean("GRAPHQL_IDE", !prod),
 			FieldSuggestions: r.Boolean("GRAPHQL_FIELD_SUGGESTIONS", !prod),
