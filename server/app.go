@@ -127,6 +127,9 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	}
 	routes := stack.Routes()
 	routes.Door(graph.Refusals()).Handle("/graphql", a.graphql)
+	if cfg.GraphQL.Introspection {
+		routes.HandleUncached("GET /graphql/schema.graphql", graph.SDL())
+	}
 	if cfg.GraphQL.IDE {
 		routes.HandleUncached("GET /{$}", ide.Page("Event Management System", "/graphql"))
 		routes.HandleUncached("GET "+ide.AssetPrefix, ide.Assets())

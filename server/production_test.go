@@ -163,6 +163,12 @@ func TestProductionDefaults(t *testing.T) {
 	if resp, body := do(t, "GET", dev.url+"/", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, "graphiql") {
 		t.Errorf("development IDE: %d", resp.StatusCode)
 	}
+	if resp, _ := do(t, "GET", g.url+"/graphql/schema.graphql", "", "", nil); resp.StatusCode != 404 {
+		t.Errorf("production SDL: %d, want 404", resp.StatusCode)
+	}
+	if resp, body := do(t, "GET", dev.url+"/graphql/schema.graphql", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, "type Query") {
+		t.Errorf("development SDL: %d", resp.StatusCode)
+	}
 	_, prodBody := do(t, "POST", g.url+"/graphql", "application/json", gqlBody("{ userz { id } }"), nil)
 	_, devBody := do(t, "POST", dev.url+"/graphql", "application/json", gqlBody("{ userz { id } }"), nil)
 	if strings.Contains(prodBody, "Did you mean") || !strings.Contains(devBody, "Did you mean") {
