@@ -1,11 +1,13 @@
 package graph
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 
 	"github.com/eventms/gateway/graph/transport"
 	"github.com/eventms/gateway/internal/middleware"
+	"github.com/eventms/gateway/internal/respcache"
 )
 
 // Refusals answer, in GraphQL's form, the requests the HTTP layers in front
@@ -22,4 +24,35 @@ func Refusals() middleware.Refusals {
 				map[string]any{"code": middleware.CodeRateLimited, "retryAfter": retryAfter})
 		},
 	}
+}
+
+// Answers are the door's rules for the response cache: a kept answer is
+// never a way around the CSRF rule (when csrf is on), and a stale one says
+// so in its extensions as an answer built from stale entities does:
+// {"cache": {"stale": true, "age": <seconds>}}.
+func Answers(csrf bool) respcache.Door {
+	d := respcache.Door{MarkStale: markStale}
+	if csrf {
+		d.Admit = transport.CSRFAllows
+	}
+	return d
+}
+
+// markStale adds the stale mark to a kept GraphQL answer's extensions.
+func markStale(body []byte, age int) []byte {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return body
+	}
+	ext := map[string]any{}
+	if raw, ok := top["extensions"]; ok && json.Unmarshal(raw, &ext) != nil {
+		return body
+	}
+	ext["cache"] = map[string]any{"stale": true, "age": age}
+	top["extensions"], _ = json.Marshal(ext)
+	out, err := json.Marshal(top)
+	if err != nil {
+		return body
+	}
+	return out
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/platform/health"
 	"github.com/eventms/gateway/internal/platform/metrics"
+	"github.com/eventms/gateway/internal/respcache"
 	"github.com/eventms/gateway/internal/rest"
 	"github.com/eventms/gateway/internal/state/entitycache"
 	"github.com/eventms/gateway/internal/state/eventfeed"
@@ -66,9 +67,14 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	br := breaker.New(breakerConfig(cfg.Breaker, conn, 2*apiCfg.Timeout+time.Second, now, log, m))
 	var upstream eventsvc.Upstream = api
 	var track httpcache.Tracker
+	var cache *entitycache.Cache
+	var answers *respcache.Cache
 	if cfg.Cache.Enabled {
-		cache, err := entityCache(cfg.Cache, api, conn, m, now)
-		if err != nil {
+		if rc := cfg.Cache.Responses; rc.Enabled {
+			answers = responseCache(rc, cfg.Cache.Entity.StaleWhileRevalidate, m, now)
+			a.closers = append(a.closers, answers.Close)
+		}
+		if cache, err = entityCache(cfg.Cache, api, conn, m, now, answers); err != nil {
 			return nil, err
 		}
 		a.closers = append([]func(){cache.Close}, a.closers...)
@@ -123,10 +129,13 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 		RequestTimeout: cfg.HTTP.RequestTimeout, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		MaxURLQueryBytes: cfg.HTTP.MaxURLQueryBytes, CORSAllowedOrigins: cfg.HTTP.CORSAllowedOrigins,
 		Compression: cfg.HTTP.Compression, CompressMinBytes: cfg.HTTP.CompressMinBytes,
-		Caller: who.layer, Request: svc.WithLoaders, Track: track,
+		Caller: who.layer, Responses: answers, Request: svc.WithLoaders, Track: track,
 	}
 	routes := stack.Routes()
-	routes.Door(graph.Refusals()).Handle("/graphql", a.graphql)
+	routes.Door(graph.Refusals(), graph.Answers(cfg.HTTP.CSRFPrevention)).Handle("/graphql", a.graphql)
+	if purge := who.purgeHandler(cfg, cache, answers); purge != nil {
+		routes.HandleUncached("POST /admin/cache/purge", purge)
+	}
 	if cfg.GraphQL.Introspection {
 		routes.HandleUncached("GET /graphql/schema.graphql", graph.SDL())
 	}
@@ -134,7 +143,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 		routes.HandleUncached("GET /{$}", ide.Page("Event Management System", "/graphql"))
 		routes.HandleUncached("GET "+ide.AssetPrefix, ide.Assets())
 	}
-	rest.New(svc, log).Register(routes.Door(rest.Refusals()))
+	rest.New(svc, log).Register(routes.Door(rest.Refusals(), respcache.Door{}))
 	routes.HandleUncached("GET /healthz", http.HandlerFunc(a.health.Live))
 	routes.HandleUncached("GET /readyz", http.HandlerFunc(a.health.Ready))
 	routes.HandleUncached("GET /metrics", m.Handler())
@@ -215,7 +224,9 @@ func breakerConfig(cfg breaker.Config, conn *fleet.Conn, probeLease time.Duratio
 
 // entityCache puts the entity cache in front of api, with the fleet's
 // shared level behind this replica's memory when there is one.
-func entityCache(cfg config.Cache, api *eventapi.Client, conn *fleet.Conn, m *metrics.Metrics, now func() time.Time) (*entitycache.Cache, error) {
+func entityCache(cfg config.Cache, api *eventapi.Client, conn *fleet.Conn, m *metrics.Metrics, now func() time.Time,
+	answers *respcache.Cache,
+) (*entitycache.Cache, error) {
 	local, err := entitycache.NewMemory(cfg.MaxEntries, m.CacheEviction)
 	if err != nil {
 		return nil, err
@@ -224,6 +235,9 @@ func entityCache(cfg config.Cache, api *eventapi.Client, conn *fleet.Conn, m *me
 	ecfg := cfg.Entity
 	ecfg.Now = now
 	ecfg.Hooks = entitycache.Hooks{Hit: m.CacheHit, Miss: m.CacheMiss, Stale: m.CacheStale, Refresh: m.CacheRefresh}
+	if answers != nil { // what a write deletes, here or in another replica, purges the answers built from it
+		ecfg.Deleted = func(keys []string) { answers.Purge(keys...) }
+	}
 	var store entitycache.Store = local
 	if conn.Shared() {
 		store = &entitycache.Tiered{Local: local,
@@ -232,13 +246,23 @@ func entityCache(cfg config.Cache, api *eventapi.Client, conn *fleet.Conn, m *me
 	return entitycache.New(api, store, ecfg), nil
 }
 
+// responseCache keeps whole answers; their stale period is the entities'.
+func responseCache(cfg config.ResponseCache, staleFor time.Duration, m *metrics.Metrics, now func() time.Time) *respcache.Cache {
+	var c *respcache.Cache
+	lookup, purged, evict := m.EnableResponseCache(func() int64 { return c.Bytes() })
+	c = respcache.New(respcache.Config{MaxBytes: cfg.MaxBytes, MaxEntryBytes: cfg.MaxEntryBytes, RefreshAhead: cfg.RefreshAhead,
+		StaleFor: staleFor, Now: now, Hooks: respcache.Hooks{Lookup: lookup, Purged: purged, Evict: evict},
+		Refreshing: entitycache.WithRevalidate})
+	return c
+}
+
 // cacheReport gives a request the entity cache's report, for the HTTP
 // cache policy and the stale marks.
 func cacheReport(ctx context.Context) (context.Context, func() httpcache.Freshness) {
 	ctx, rep := entitycache.WithReport(ctx)
 	return ctx, func() httpcache.Freshness {
 		s := rep.Summary()
-		return httpcache.Freshness{Used: s.Used, Stale: s.Stale, Age: s.Age, FreshFor: s.FreshFor}
+		return httpcache.Freshness{Used: s.Used, Stale: s.Stale, Age: s.Age, FreshFor: s.FreshFor, Keys: s.Keys}
 	}
 }
 

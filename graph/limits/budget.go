@@ -51,7 +51,7 @@ func (Budget) Validate(graphql.ExecutableSchema) error { return nil }
 // MutateOperationContext implements graphql.OperationContextMutator.
 func (b Budget) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	key, ok := ratelimit.KeyFrom(ctx)
-	if !ok || !b.Budgets.Enabled() {
+	if !ok || key == "" || !b.Budgets.Enabled() { // "": spends nothing (a background refresh)
 		return nil
 	}
 	if b.CountsAsRequest != nil && b.CountsAsRequest(ctx) {

@@ -41,11 +41,7 @@ const CSRFMessage = "This operation has been blocked as a potential Cross-Site R
 // Apollo-Require-Preflight header. OPTIONS (the preflight itself) passes.
 func CSRF(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A WebSocket upgrade is checked by its Origin instead (the
-		// transport refuses origins outside the CORS allow-list).
-		if r.Method == http.MethodOptions || !simpleContentTypes[mediaType(r)] ||
-			strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
-			r.Header.Get("X-Apollo-Operation-Name") != "" || r.Header.Get("Apollo-Require-Preflight") != "" {
+		if CSRFAllows(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -53,4 +49,14 @@ func CSRF(next http.Handler) http.Handler {
 			"message": CSRFMessage, "extensions": map[string]string{"code": "BAD_REQUEST"},
 		}}})
 	})
+}
+
+// CSRFAllows reports whether CSRF lets r through: what a browser cannot
+// send cross-site without a preflight. A WebSocket upgrade is checked by
+// its Origin instead (the transport refuses origins outside the CORS
+// allow-list).
+func CSRFAllows(r *http.Request) bool {
+	return r.Method == http.MethodOptions || !simpleContentTypes[mediaType(r)] ||
+		strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+		r.Header.Get("X-Apollo-Operation-Name") != "" || r.Header.Get("Apollo-Require-Preflight") != ""
 }

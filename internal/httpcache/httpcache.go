@@ -71,6 +71,29 @@ func (p *Policy) NoStore() {
 	p.mu.Unlock()
 }
 
+// Private reports whether any part of the answer is private.
+func (p *Policy) Private() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.private
+}
+
+// Said reports whether the answer's producer said how long it may be
+// reused (Limit): a door does for its reads, never for a write.
+func (p *Policy) Said() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.set
+}
+
+// Stored reports whether the answer may be kept at all (no part said
+// no-store: errors, mutations).
+func (p *Policy) Stored() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.noStore
+}
+
 // CacheControl is the header value the policy comes to.
 func (p *Policy) CacheControl() string {
 	p.mu.Lock()
@@ -113,6 +136,25 @@ func WithWeakETags(ctx context.Context) context.Context {
 type Freshness struct {
 	Used, Stale   bool
 	Age, FreshFor time.Duration
+	// Keys name what the answer was built from (the entity cache's keys),
+	// for a cache of whole answers to purge it by.
+	Keys []string
+}
+
+// Outcome is what Handler learnt of an answer, for a layer outside it (the
+// response cache) that decides whether to keep the answer: the policy the
+// door filled (also for a POST, which Handler itself never lets be kept)
+// and what the answer was built from.
+type Outcome struct {
+	Policy    *Policy
+	Freshness Freshness
+}
+
+type outcomeKey struct{}
+
+// WithOutcome asks Handler to fill o for the request of ctx.
+func WithOutcome(ctx context.Context, o *Outcome) context.Context {
+	return context.WithValue(ctx, outcomeKey{}, o)
 }
 
 // Tracker gives a request what records the answer's Freshness: it returns
@@ -140,15 +182,26 @@ func Handler(next http.Handler, track Tracker) http.Handler {
 			ctx, freshness = track(ctx)
 		}
 		hw := &holdWriter{ResponseWriter: w, freshness: freshness}
+		out, _ := ctx.Value(outcomeKey{}).(*Outcome)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Cache-Control", "no-store")
+			if out != nil {
+				out.Policy = &Policy{}
+				ctx = WithPolicy(ctx, out.Policy)
+			}
 			next.ServeHTTP(hw, r.WithContext(ctx))
+			if out != nil {
+				out.Freshness = freshness()
+			}
 			return
 		}
 		p := &Policy{}
 		hw.hold = true
 		next.ServeHTTP(hw, r.WithContext(WithPolicy(ctx, p)))
 		hw.finish(r, p)
+		if out != nil {
+			out.Policy, out.Freshness = p, freshness()
+		}
 	})
 }
 

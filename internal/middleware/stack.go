@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/eventms/gateway/internal/httpcache"
+	"github.com/eventms/gateway/internal/respcache"
 )
 
 // Stack is the gateway's HTTP layers, in the one order they are stacked:
@@ -29,9 +30,11 @@ import (
 //  8. Route (its name, for logs, metrics and the span),
 //  9. Caller on the doors' routes (identity, client awareness, the
 //     request budget; refused in the door's own form),
-//  10. httpcache.Handler on cacheable routes (Cache-Control, ETag, 304,
+//  10. the response cache on the doors' routes (whole answers of reads,
+//     kept per caller when private: so after Caller),
+//  11. httpcache.Handler on cacheable routes (Cache-Control, ETag, 304,
 //     stale marks from Track),
-//  11. Request (the service's per-request loaders).
+//  12. Request (the service's per-request loaders).
 //
 // Compress sits inside Observe, which logs the status it wrote, and
 // outside httpcache, whose ETag is of the identity body (made weak for
@@ -59,6 +62,8 @@ type Stack struct {
 	// Caller says who calls the doors and what they may spend; nil:
 	// anonymous callers without limits.
 	Caller *Caller
+	// Responses keeps the doors' whole answers; nil: none are kept.
+	Responses *respcache.Cache
 
 	// Request prepares the context of each routed request (the service's
 	// per-request loaders); nil leaves it as it is.
@@ -87,20 +92,28 @@ func (rt *Routes) Handle(pattern string, h http.Handler) { rt.mount(pattern, h, 
 func (rt *Routes) HandleUncached(pattern string, h http.Handler) { rt.mount(pattern, h, false, nil) }
 
 // Door is a front door's view of the route table: its routes are
-// cacheable and pass the caller layer, which refuses in the door's form.
-// It is the rest.Mux the REST routes register on.
-func (rt *Routes) Door(refuse Refusals) *DoorRoutes { return &DoorRoutes{rt: rt, refuse: refuse} }
+// cacheable, pass the caller layer, which refuses in the door's form, and
+// the response cache, under the door's rules for it. It is the rest.Mux
+// the REST routes register on.
+func (rt *Routes) Door(refuse Refusals, answers respcache.Door) *DoorRoutes {
+	return &DoorRoutes{rt: rt, door: &door{refuse: refuse, answers: answers}}
+}
 
 // DoorRoutes mounts a door's routes; see Routes.Door.
 type DoorRoutes struct {
-	rt     *Routes
-	refuse Refusals
+	rt   *Routes
+	door *door
+}
+
+type door struct {
+	refuse  Refusals
+	answers respcache.Door
 }
 
 // Handle mounts one of the door's routes.
-func (d *DoorRoutes) Handle(pattern string, h http.Handler) { d.rt.mount(pattern, h, true, &d.refuse) }
+func (d *DoorRoutes) Handle(pattern string, h http.Handler) { d.rt.mount(pattern, h, true, d.door) }
 
-func (rt *Routes) mount(pattern string, route http.Handler, cached bool, refuse *Refusals) {
+func (rt *Routes) mount(pattern string, route http.Handler, cached bool, d *door) {
 	h := route
 	if prepare := rt.stack.Request; prepare != nil {
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -110,8 +123,11 @@ func (rt *Routes) mount(pattern string, route http.Handler, cached bool, refuse 
 	if cached {
 		h = httpcache.Handler(h, rt.stack.Track)
 	}
-	if refuse != nil && rt.stack.Caller != nil {
-		h = rt.stack.Caller.layer(*refuse, h)
+	if d != nil && rt.stack.Responses != nil {
+		h = rt.stack.Responses.Handler(h, d.answers)
+	}
+	if d != nil && rt.stack.Caller != nil {
+		h = rt.stack.Caller.layer(d.refuse, h)
 	}
 	rt.mux.Handle(pattern, Route(pattern, h))
 }

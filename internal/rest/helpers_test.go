@@ -10,6 +10,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/middleware"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/respcache"
 	"github.com/eventms/gateway/internal/rest"
 	"github.com/eventms/gateway/internal/servicetest"
 )
@@ -42,7 +43,9 @@ func newGateway(t testing.TB, simCfg eventsim.Config, mod func(*config.Config), 
 		opt(&o)
 	}
 	env := servicetest.New(t, o)
-	srv := env.Serve(t, func(r *middleware.Routes) { rest.New(env.Service, env.Log).Register(r.Door(rest.Refusals())) })
+	srv := env.Serve(t, func(r *middleware.Routes) {
+		rest.New(env.Service, env.Log).Register(r.Door(rest.Refusals(), respcache.Door{}))
+	})
 	g := &gateway{Server: srv, sim: env.Sim, simURL: env.SimURL, url: srv.URL}
 	g.app.Handler = srv.Handler
 	return g

@@ -22,6 +22,7 @@ import (
 	"github.com/eventms/gateway/internal/middleware"
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/platform/metrics"
+	"github.com/eventms/gateway/internal/respcache"
 	"github.com/eventms/gateway/internal/state/entitycache"
 	"github.com/eventms/gateway/internal/state/eventfeed"
 	"github.com/eventms/gateway/internal/state/idempotency"
@@ -59,6 +60,7 @@ type Env struct {
 	Config       config.Config
 	API          *eventapi.Client
 	Cache        *entitycache.Cache // nil with the cache off
+	Responses    *respcache.Cache   // nil with the cache or the response cache off
 	Feed         *eventfeed.Feed
 	Service      *eventsvc.Service
 	Metrics      *metrics.Metrics
@@ -126,6 +128,12 @@ func New(t testing.TB, o Options) *Env {
 		}
 		ecfg := cfg.Cache.Entity
 		ecfg.Now = o.Now
+		if rc := cfg.Cache.Responses; rc.Enabled {
+			e.Responses = respcache.New(respcache.Config{MaxBytes: rc.MaxBytes, MaxEntryBytes: rc.MaxEntryBytes,
+				RefreshAhead: rc.RefreshAhead, StaleFor: ecfg.StaleWhileRevalidate, Now: o.Now, Refreshing: entitycache.WithRevalidate})
+			t.Cleanup(e.Responses.Close)
+			ecfg.Deleted = func(keys []string) { e.Responses.Purge(keys...) }
+		}
 		e.Cache = entitycache.New(api, local, ecfg)
 		t.Cleanup(e.Cache.Close)
 		upstream, track = e.Cache, Freshness
@@ -149,7 +157,7 @@ func New(t testing.TB, o Options) *Env {
 		RequestTimeout: cfg.HTTP.RequestTimeout, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		MaxURLQueryBytes: cfg.HTTP.MaxURLQueryBytes, CORSAllowedOrigins: cfg.HTTP.CORSAllowedOrigins,
 		Compression: cfg.HTTP.Compression, CompressMinBytes: cfg.HTTP.CompressMinBytes,
-		Caller: o.Caller, Request: e.Service.WithLoaders, Track: track,
+		Caller: o.Caller, Responses: e.Responses, Request: e.Service.WithLoaders, Track: track,
 	}
 	return e
 }
@@ -159,7 +167,7 @@ func Freshness(ctx context.Context) (context.Context, func() httpcache.Freshness
 	ctx, rep := entitycache.WithReport(ctx)
 	return ctx, func() httpcache.Freshness {
 		s := rep.Summary()
-		return httpcache.Freshness{Used: s.Used, Stale: s.Stale, Age: s.Age, FreshFor: s.FreshFor}
+		return httpcache.Freshness{Used: s.Used, Stale: s.Stale, Age: s.Age, FreshFor: s.FreshFor, Keys: s.Keys}
 	}
 }
 

@@ -91,10 +91,29 @@ type Upstream struct {
 //	CACHE_NEGATIVE_TTL            Entity.NegativeTTL    2s    an unknown id is remembered this long
 //	CACHE_MAX_ENTRIES             MaxEntries            50000
 //	CACHE_FILL_LEASE              Entity.FillLease      3s    with Redis: how long a replica waits for another's fill of the same key
+//
+// Whole answers of reads (the response cache) are kept on top of the
+// entities, as long as those stay fresh:
+//
+//	RESPONSE_CACHE                  Responses.Enabled        on        off: every read is executed (needs CACHE on)
+//	RESPONSE_CACHE_MAX_BYTES        Responses.MaxBytes       32 MiB    all kept answers of a replica
+//	RESPONSE_CACHE_MAX_ENTRY_BYTES  Responses.MaxEntryBytes  1 MiB     larger answers are served, not kept
+//	RESPONSE_CACHE_REFRESH_AHEAD    Responses.RefreshAhead   0.2       the last part of an answer's fresh life in which a read refreshes it
+//	ADMIN_TOKEN                     AdminToken               (none)    bearer token of POST /admin/cache/purge while AUTH_MODE=off
 type Cache struct {
 	Enabled    bool
 	Entity     entitycache.Config
 	MaxEntries int
+	Responses  ResponseCache
+	AdminToken string
+}
+
+// ResponseCache configures the cache of whole answers.
+type ResponseCache struct {
+	Enabled       bool
+	MaxBytes      int64
+	MaxEntryBytes int64
+	RefreshAhead  float64
 }
 
 // Idempotency configures addEvent's idempotency keys.
@@ -293,6 +312,13 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 				FillLease:            r.Duration("CACHE_FILL_LEASE", 3*time.Second, time.Millisecond, time.Minute),
 			},
 			MaxEntries: r.Integer("CACHE_MAX_ENTRIES", 50000, 1, 10000000),
+			Responses: ResponseCache{
+				Enabled:       r.Boolean("RESPONSE_CACHE", true),
+				MaxBytes:      int64(r.Integer("RESPONSE_CACHE_MAX_BYTES", 32<<20, 1<<16, 1<<34)),
+				MaxEntryBytes: int64(r.Integer("RESPONSE_CACHE_MAX_ENTRY_BYTES", 1<<20, 1<<10, 1<<30)),
+				RefreshAhead:  r.Float("RESPONSE_CACHE_REFRESH_AHEAD", 0.2, 0.01, 0.99),
+			},
+			AdminToken: r.Str("ADMIN_TOKEN", ""),
 		},
 		Breaker: breaker.Config{
 			FailureThreshold: r.Integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 3, 1, 1000),
@@ -400,6 +426,12 @@ func (c *Config) check(r *envvar.Reader) {
 			opt.PoolTimeout = c.Redis.Timeout + c.Redis.DialTimeout
 			c.Redis.Options = opt
 		}
+	}
+	if rc := c.Cache.Responses; rc.MaxEntryBytes > rc.MaxBytes {
+		r.Fail("RESPONSE_CACHE_MAX_ENTRY_BYTES", fmt.Sprint(rc.MaxEntryBytes), fmt.Sprintf("at most RESPONSE_CACHE_MAX_BYTES (%d)", rc.MaxBytes))
+	}
+	if t := c.Cache.AdminToken; t != "" && len(t) < 16 {
+		r.Fail("ADMIN_TOKEN", "(hidden)", "at least 16 characters (it guards the purge of every cached answer)")
 	}
 	if e := c.Cache.Entity; e.StaleIfError < e.Fresh {
 		r.Fail("CACHE_STALE_IF_ERROR", e.StaleIfError.String(), fmt.Sprintf("at least CACHE_FRESH_TTL (%s)", e.Fresh))

@@ -121,7 +121,7 @@ func fillAll[T any](c *Cache, ctx context.Context, kind string, ids []string, mi
 			v, err := calls[j].Result()
 			out[i], errs[i] = as[T](v), err
 			if err == nil {
-				ReportFrom(ctx).record(0, c.cfg.Fresh, false)
+				ReportFrom(ctx).record(key(ids[i]), 0, c.cfg.Fresh, false)
 			}
 		case <-ctx.Done():
 			errs[i] = ctx.Err()

@@ -74,6 +74,10 @@ type Config struct {
 	FillLease            time.Duration
 	Now                  func() time.Time
 	Hooks                Hooks
+	// Deleted, if set, hears the keys every write deletes, this replica's
+	// (before the write returns) and other replicas' (as they are heard):
+	// what is built from those entries (whole answers) must go too.
+	Deleted func(keys []string)
 }
 
 // Cache is an Upstream that remembers what the upstream it fronts answered.
@@ -112,7 +116,12 @@ func New(up Upstream, store Store, cfg Config) *Cache {
 	root, stop := context.WithCancel(context.Background())
 	c := &Cache{up: up, store: store, cfg: cfg, root: root, stop: stop, name: fmt.Sprintf("entitycache-%d", caches.Add(1))}
 	if n, ok := store.(Notifier); ok {
-		c.listener.Go(func() { n.Listen(root, func([]string) { c.epoch.Add(1) }) })
+		c.listener.Go(func() {
+			n.Listen(root, func(keys []string) {
+				c.epoch.Add(1)
+				c.deleted(keys)
+			})
+		})
 	}
 	return c
 }
@@ -199,11 +208,37 @@ func (c *Cache) AddEvent(ctx context.Context, e eventapi.Event) error {
 	if err := c.up.AddEvent(ctx, e); err != nil {
 		return err
 	}
-	c.epoch.Add(1)
-	c.store.Delete(ctx, keyUser(e.UserID), keyUsers, keyEvents)
+	c.Invalidate(ctx, keyUser(e.UserID), keyUsers, keyEvents)
 	stored := e
 	c.store.Set(ctx, keyEvent(e.ID), Entry{Value: &stored, Fetched: c.cfg.Now()})
 	return nil
+}
+
+type revalidateKey struct{}
+
+// WithRevalidate asks the cache to fetch again, for the reads under ctx,
+// the entries it would serve fresh: a whole answer refreshed ahead of its
+// expiry is then built from entries as new as the upstream's. A fetch that
+// fails still falls back to what the cache holds.
+func WithRevalidate(ctx context.Context) context.Context {
+	return context.WithValue(ctx, revalidateKey{}, true)
+}
+
+func revalidating(ctx context.Context) bool { return ctx.Value(revalidateKey{}) != nil }
+
+// Invalidate forgets keys in this replica and, through the shared level,
+// in every replica, and tells Config.Deleted before it returns: fills in
+// flight are neither stored nor joined any more.
+func (c *Cache) Invalidate(ctx context.Context, keys ...string) {
+	c.epoch.Add(1)
+	c.store.Delete(ctx, keys...)
+	c.deleted(keys)
+}
+
+func (c *Cache) deleted(keys []string) {
+	if c.cfg.Deleted != nil {
+		c.cfg.Deleted(keys)
+	}
 }
 
 // prime remembers the entities a list answer carried, so that lookups by id
@@ -240,7 +275,7 @@ func (c *Cache) get(ctx context.Context, kind, key string, fetch func(context.Co
 	v, err := c.fill(ctx, key, fetch)
 	switch {
 	case err == nil:
-		ReportFrom(ctx).record(0, c.cfg.Fresh, false)
+		ReportFrom(ctx).record(key, 0, c.cfg.Fresh, false)
 		return v, nil
 	case errors.Is(err, eventapi.ErrNotFound):
 		return nil, err
@@ -248,7 +283,7 @@ func (c *Cache) get(ctx context.Context, kind, key string, fetch func(context.Co
 		// The upstream failed: what we saw before beats an error.
 		c.hook(c.cfg.Hooks.Stale, kind)
 		traceLookup(ctx, "stale_if_error", key)
-		ReportFrom(ctx).record(age, 0, true)
+		ReportFrom(ctx).record(key, age, 0, true)
 		return e.Value, nil
 	}
 	return nil, err
@@ -257,7 +292,7 @@ func (c *Cache) get(ctx context.Context, kind, key string, fetch func(context.Co
 // serve answers key from e, what lookup found (ok), if it is fresh or may
 // be served stale while fetch refreshes it; served is false otherwise.
 func (c *Cache) serve(ctx context.Context, kind, key string, e Entry, ok bool, fetch func(context.Context) (any, error)) (v any, err error, served bool) {
-	if !ok {
+	if !ok || (revalidating(ctx) && !e.NotFound) {
 		return nil, nil, false
 	}
 	age := c.cfg.Now().Sub(e.Fetched)
@@ -265,17 +300,17 @@ func (c *Cache) serve(ctx context.Context, kind, key string, e Entry, ok bool, f
 	case e.NotFound && age < c.cfg.NegativeTTL:
 		c.hook(c.cfg.Hooks.Hit, kind)
 		traceLookup(ctx, "hit", key)
-		ReportFrom(ctx).record(age, c.cfg.NegativeTTL-age, false)
+		ReportFrom(ctx).record(key, age, c.cfg.NegativeTTL-age, false)
 		return nil, eventapi.ErrNotFound, true
 	case !e.NotFound && age < c.cfg.Fresh:
 		c.hook(c.cfg.Hooks.Hit, kind)
 		traceLookup(ctx, "hit", key)
-		ReportFrom(ctx).record(age, c.cfg.Fresh-age, false)
+		ReportFrom(ctx).record(key, age, c.cfg.Fresh-age, false)
 		return e.Value, nil, true
 	case !e.NotFound && age < c.cfg.Fresh+c.cfg.StaleWhileRevalidate:
 		c.hook(c.cfg.Hooks.Stale, kind)
 		traceLookup(ctx, "stale", key)
-		ReportFrom(ctx).record(age, 0, true)
+		ReportFrom(ctx).record(key, age, 0, true)
 		c.refresh(ctx, kind, key, fetch)
 		return e.Value, nil, true
 	}
@@ -316,7 +351,7 @@ func (c *Cache) fill(ctx context.Context, key string, fetch func(context.Context
 // fleet's fill lease when the store has one, then fetch, whose answer it
 // stores if no write came since epoch.
 func (c *Cache) fillOne(ctx context.Context, epoch uint64, key string, fetch func(context.Context) (any, error)) (any, error) {
-	if e, ok := c.lookup(ctx, key); ok && c.fresh(e) {
+	if e, ok := c.lookup(ctx, key); ok && c.fresh(e) && !revalidating(ctx) {
 		return entryValue(e)
 	}
 	if l, ok := c.store.(Leaser); ok {
@@ -360,7 +395,7 @@ func (c *Cache) awaitFleetFill(ctx context.Context, key string) (Entry, bool) {
 		case <-deadline.C:
 			return Entry{}, false
 		case <-tick.C:
-			if e, ok := c.lookup(ctx, key); ok && c.fresh(e) {
+			if e, ok := c.lookup(ctx, key); ok && c.fresh(e) && !revalidating(ctx) {
 				return e, true
 			}
 		}

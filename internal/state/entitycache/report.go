@@ -17,6 +17,7 @@ type Report struct {
 	stale     bool
 	age       time.Duration
 	freshLeft time.Duration
+	keys      map[string]struct{}
 }
 
 // Summary is a Report's content at one moment.
@@ -30,6 +31,9 @@ type Summary struct {
 	// FreshFor is how long the answer stays fresh; 0 when Stale, or when
 	// something was fetched just now without a fresh age (cache off).
 	FreshFor time.Duration
+	// Keys are the entries used ("user:3", "event:event-4", "users",
+	// "events"): what a write that deletes one of them changes.
+	Keys []string
 }
 
 type reportKey struct{}
@@ -54,20 +58,27 @@ func (r *Report) Summary() Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := Summary{Used: r.used, Stale: r.stale, Age: r.age, FreshFor: max(r.freshLeft, 0)}
+	for k := range r.keys {
+		s.Keys = append(s.Keys, k)
+	}
 	if s.Stale {
 		s.FreshFor = 0
 	}
 	return s
 }
 
-// record notes one entry used: its age, whether it was stale, and how long
-// it stays fresh.
-func (r *Report) record(age, freshLeft time.Duration, stale bool) {
+// record notes one entry used: its key, its age, whether it was stale,
+// and how long it stays fresh.
+func (r *Report) record(key string, age, freshLeft time.Duration, stale bool) {
 	if r == nil {
 		return
 	}
 	r.mu.Lock()
 	r.used = true
+	if r.keys == nil {
+		r.keys = map[string]struct{}{}
+	}
+	r.keys[key] = struct{}{}
 	r.stale = r.stale || stale
 	r.age = max(r.age, age)
 	if r.freshLeft < 0 || freshLeft < r.freshLeft {
