@@ -129,6 +129,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	routes.Door(graph.Refusals()).Handle("/graphql", a.graphql)
 	if cfg.GraphQL.IDE {
 		routes.HandleUncached("GET /{$}", ide.Page("Event Management System", "/graphql"))
+		routes.HandleUncached("GET /playground", ide.Playground("Event Management System", "/graphql"))
 		routes.HandleUncached("GET "+ide.AssetPrefix, ide.Assets())
 	}
 	rest.New(svc, log).Register(routes.Door(rest.Refusals()))
