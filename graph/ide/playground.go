@@ -31,12 +31,14 @@ type playgroundConfig struct {
 }
 
 // playgroundPage is graphql-playground-html's renderPlaygroundPage (1.6.30)
-// with three changes: the assets come from AssetPrefix with their SRI hashes
+// with these changes: the assets come from AssetPrefix with their SRI hashes
 // instead of jsDelivr; the Google Fonts stylesheet is dropped, so Open Sans
 // and Source Code Pro fall back to the system's sans-serif and monospace
-// fonts (the bundle and its CSS only name them, and load nothing else); and
-// the endpoints are resolved against the page's location, so that
-// subscriptions use ws: or wss: as the page was loaded.
+// fonts (the bundle and its CSS only name them, and load nothing else); the
+// endpoints are resolved against the page's location, so that subscriptions
+// use ws: or wss: as the page was loaded; the loading animation is left out;
+// and a style rule hides the autocomplete leftovers that 1.7.28 never
+// removes (they would pile up over the editor as one types).
 var playgroundPage = template.Must(template.New("playground").Parse(`<!DOCTYPE html>
 <html>
 <head>
@@ -49,6 +51,10 @@ var playgroundPage = template.Must(template.New("playground").Parse(`<!DOCTYPE h
   <style>
     html { font-family: "Open Sans", sans-serif; overflow: hidden; }
     body { margin: 0; background: #172a3a; }
+    /* Playground leaves each closed autocomplete popup's type information
+       on the page (graphql/graphql-playground#1429); a popup without its
+       list of hints is such a leftover. */
+    .CodeMirror-hints-wrapper:not(:has(> .CodeMirror-hints)) { display: none; }
   </style>
 </head>
 <body>
