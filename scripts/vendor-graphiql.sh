@@ -5,6 +5,7 @@
 # The IDE then works with no CDN and no internet, subscriptions included:
 # graphiql.min.js bundles the graphql-ws client its fetcher uses for the
 # page's subscriptionUrl (the last test checks that it still does).
+# GraphQL Playground's files are re-vendored too (scripts/vendor-playground.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -18,3 +19,4 @@ cp "$work"/react-dom-18.2.0/package/umd/react-dom.production.min.js "$dst/"
 cp "$work"/graphiql-plugin-explorer-4.0.6/package/dist/index.umd.js "$dst/plugin-explorer.umd.js"
 cp "$work"/graphiql-plugin-explorer-4.0.6/package/dist/style.css "$dst/plugin-explorer.css"
 go test ./graph/ide -run 'TestAssetsMatchTheirIntegrity|TestPageRunsSubscriptionsOverTheSameHost'
+scripts/vendor-playground.sh

@@ -141,6 +141,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	}
 	if cfg.GraphQL.IDE {
 		routes.HandleUncached("GET /{$}", ide.Page("Event Management System", "/graphql"))
+		routes.HandleUncached("GET /playground", ide.Playground("Event Management System", "/graphql"))
 		routes.HandleUncached("GET "+ide.AssetPrefix, ide.Assets())
 	}
 	rest.New(svc, log).Register(routes.Door(rest.Refusals(), respcache.Door{}))

@@ -1,13 +1,16 @@
-// Package ide serves the GraphiQL IDE with every file it needs embedded in
-// the binary, so it works with no CDN and no internet (air-gapped networks,
-// strict egress, CI). The page is gqlgen's own; only its asset URLs change,
+// Package ide serves the GraphQL IDEs, GraphiQL (Page) and GraphQL
+// Playground (Playground), with every file they need embedded in the binary,
+// so they work with no CDN and no internet (air-gapped networks, strict
+// egress, CI). GraphiQL's page is gqlgen's own; only its asset URLs change,
 // and each asset keeps gqlgen's SRI hash, which the browser verifies.
+// Playground's page is graphql-playground-html's (see playgroundPage).
 //
 // Subscriptions work offline too: the page gives GraphiQL's fetcher a
 // subscriptionUrl on its own host (ws://, or wss:// on an https page, at the
 // endpoint's path), and graphiql.min.js bundles the graphql-ws client
 // (graphql-transport-ws) the fetcher uses for it, so no further file is
-// needed (TestPageRunsSubscriptionsOverTheSameHost checks both).
+// needed (TestPageRunsSubscriptionsOverTheSameHost checks both). Playground's
+// bundle carries its subscriptions-transport-ws client likewise.
 package ide
 
 import (

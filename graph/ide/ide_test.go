@@ -4,14 +4,19 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 )
 
+// pinned is every embedded file with the hash it must have.
+var pinned = []asset{graphiqlJS, graphiqlCSS, reactJS, reactDOMJS, explorerJS, explorerCSS,
+	playgroundJS, playgroundCSS, playgroundFavicon, playgroundLicense}
+
 func TestAssetsMatchTheirIntegrity(t *testing.T) {
-	for _, a := range []asset{graphiqlJS, graphiqlCSS, reactJS, reactDOMJS, explorerJS, explorerCSS} {
+	for _, a := range pinned {
 		b, err := files.ReadFile("assets/" + a.name)
 		if err != nil {
 			t.Fatal(err)
@@ -20,6 +25,23 @@ func TestAssetsMatchTheirIntegrity(t *testing.T) {
 		if got := "sha256-" + base64.StdEncoding.EncodeToString(sum[:]); got != a.sri {
 			t.Errorf("%s: %s, want %s: the browser would refuse it", a.name, got, a.sri)
 		}
+	}
+}
+
+// A file added to assets without a pinned hash would be served unchecked.
+func TestEveryEmbeddedFileIsPinned(t *testing.T) {
+	want := map[string]bool{}
+	for _, a := range pinned {
+		want["assets/"+a.name] = true
+	}
+	err := fs.WalkDir(files, "assets", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !want[path] {
+			t.Errorf("%s is embedded without a pinned hash", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
