@@ -65,7 +65,10 @@ type partWriter interface {
 
 // multipartWriter frames parts as multipart/mixed (RFC 1341, the GraphQL
 // incremental delivery over HTTP RFC): each part JSON, each flushed as it
-// is written.
+// is written, followed at once by the delimiter that ends it. Apollo
+// Client and urql hand a part over only once they read the delimiter after
+// it, so a part whose delimiter waited for the next part would reach the
+// application one part late (Apollo Server frames the same way).
 type multipartWriter struct {
 	w        http.ResponseWriter
 	boundary string
@@ -77,6 +80,7 @@ func (m *multipartWriter) begin() {
 	h.Set("Content-Type", `multipart/mixed; boundary="`+m.boundary+`"; `+m.spec)
 	h.Set("Cache-Control", "no-cache")
 	m.w.WriteHeader(http.StatusOK)
+	_, _ = fmt.Fprintf(m.w, "\r\n--%s", m.boundary)
 	flush(m.w)
 }
 
@@ -85,13 +89,15 @@ func (m *multipartWriter) write(v any) {
 	if err != nil {
 		panic(fmt.Errorf("marshal a part: %w", err))
 	}
-	_, _ = fmt.Fprintf(m.w, "\r\n--%s\r\nContent-Type: application/json; charset=utf-8\r\n\r\n", m.boundary)
+	_, _ = fmt.Fprint(m.w, "\r\nContent-Type: application/json; charset=utf-8\r\n\r\n")
 	_, _ = m.w.Write(b)
+	_, _ = fmt.Fprintf(m.w, "\r\n--%s", m.boundary)
 	flush(m.w)
 }
 
+// end closes the last delimiter: "--" after it makes it the close delimiter.
 func (m *multipartWriter) end() {
-	_, _ = fmt.Fprintf(m.w, "\r\n--%s--\r\n", m.boundary)
+	_, _ = fmt.Fprint(m.w, "--\r\n")
 	flush(m.w)
 }
 

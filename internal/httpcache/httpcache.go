@@ -60,6 +60,17 @@ func (p *Policy) Limit(maxAge time.Duration, private bool) {
 	p.mu.Unlock()
 }
 
+// MakePrivate says the answer depends on who asked (an authorization rule
+// decided part of it): only the caller's own caches may keep it.
+func (p *Policy) MakePrivate() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.private = true
+	p.mu.Unlock()
+}
+
 // NoStore says the answer must not be kept at all (errors, personal data
 // that must not linger).
 func (p *Policy) NoStore() {
@@ -76,6 +87,14 @@ func (p *Policy) Private() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.private
+}
+
+// MaxAge is the longest the answer may be reused, as far as its producer
+// said (0 when it said nothing).
+func (p *Policy) MaxAge() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.maxAge
 }
 
 // Said reports whether the answer's producer said how long it may be

@@ -138,7 +138,19 @@ func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, 
 func (c *Cache) keep(cw *captureWriter, out *httpcache.Outcome, key string, id identity.Identity, epoch uint64, rp *replay) {
 	f := out.Freshness
 	if cw.dropped || cw.status != http.StatusOK || out.Policy == nil || !out.Policy.Said() || !out.Policy.Stored() ||
-		!f.Used || f.Stale || f.FreshFor <= 0 || len(f.Keys) == 0 {
+		!f.Used || f.Stale || len(f.Keys) == 0 {
+		return
+	}
+	// The lifetime is the data's freshness: a write purges the answer, so
+	// it may outlive what browsers are told (maxAge 0, the schema's
+	// default, says they must revalidate: they cannot be purged). A
+	// positive maxAge hint bounds it too: the schema's author wants that
+	// data no older.
+	lifetime := f.FreshFor
+	if maxAge := out.Policy.MaxAge(); maxAge > 0 {
+		lifetime = min(lifetime, maxAge)
+	}
+	if lifetime < time.Second {
 		return
 	}
 	private := out.Policy.Private()
@@ -152,9 +164,9 @@ func (c *Cache) keep(cw *captureWriter, out *httpcache.Outcome, key string, id i
 		}
 	}
 	e := &entry{key: key, status: cw.status, header: header, body: cw.body.Bytes(), etag: cw.Header().Get("ETag"),
-		tags: f.Keys, stored: c.cfg.Now(), freshFor: f.FreshFor, staleFor: c.cfg.StaleFor, dataAge: f.Age, replay: rp}
+		tags: f.Keys, stored: c.cfg.Now(), freshFor: lifetime, staleFor: c.cfg.StaleFor, dataAge: f.Age, replay: rp}
 	if private {
-		marker := &entry{key: key, private: true, tags: f.Keys, stored: e.stored, freshFor: f.FreshFor, staleFor: c.cfg.StaleFor}
+		marker := &entry{key: key, private: true, tags: f.Keys, stored: e.stored, freshFor: lifetime, staleFor: c.cfg.StaleFor}
 		marker.size = size(marker)
 		if !c.store.put(marker, epoch) {
 			return

@@ -1,8 +1,10 @@
 package respcache
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +27,9 @@ func Tag(name string) string {
 	return ""
 }
 
+// maxPurgeBody bounds a purge request: a thousand tags fit.
+const maxPurgeBody = 64 << 10
+
 // purgeRequest is the body of POST /admin/cache/purge.
 type purgeRequest struct {
 	Tags []string `json:"tags"`
@@ -41,13 +46,18 @@ func PurgeHandler(purge func(ctx context.Context, tags []string) int, authorize 
 		if !authorize(w, r) {
 			return
 		}
-		body, err := io.ReadAll(r.Body)
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPurgeBody))
 		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				httpjson.Error(w, http.StatusRequestEntityTooLarge, "Payload too large", fmt.Sprintf("body: larger than %d bytes", maxPurgeBody))
+				return
+			}
 			httpjson.Error(w, http.StatusBadRequest, "Bad request", "body: could not be read")
 			return
 		}
 		var req purgeRequest
-		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
 			httpjson.Error(w, http.StatusBadRequest, "Invalid input", `body: must be {"tags": ["User:3", …]} or {"all": true} (`+err.Error()+`)`)
