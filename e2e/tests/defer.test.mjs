@@ -10,11 +10,12 @@ import assert from 'node:assert/strict';
 import { ApolloClient, HttpLink, InMemoryCache, NetworkStatus, gql } from '@apollo/client';
 import { Defer20220824Handler, GraphQL17Alpha9Handler } from '@apollo/client/incremental';
 import { Client, fetchExchange } from '@urql/core';
-import { startGateway } from '../helpers.mjs';
+import { startGateway, teeFetch, afterQueuedWork } from '../helpers.mjs';
 
 let gw;
-before(async () => { gw = await startGateway(); });
-after(async () => { await gw?.stop(); });
+let slow; // its event lookups take 1 s, uncached: the parts are far apart in time
+before(async () => { [gw, slow] = await Promise.all([startGateway(), startGateway({ SIM_EVENT_DELAY: '1s', CACHE: 'off' })]); });
+after(async () => { await Promise.all([gw?.stop(), slow?.stop()]); });
 
 const DEFERRED = '{ user(id: "1") { userName ... @defer { events { id name } } } }';
 const EVENTS = [{ id: 'event-1', name: 'Tech Conference' }, { id: 'event-3', name: 'Workshop' }];
@@ -197,5 +198,54 @@ for (const { name, accept, contentType } of [
     assert.ok(!('events' in first.data.user), `first result: ${JSON.stringify(first.data)}`);
     assert.equal(last.hasNext, false);
     assert.deepEqual(last.data.user, { userName: 'john_doe', events: EVENTS });
+  });
+}
+
+// Apollo Client and urql hand a multipart part over when they find the
+// delimiter after it: Apollo's consumeMultipartBody
+// (@apollo/client/link/http/parseAndCheckHttpResponse.js) yields the text
+// before each "\r\n--" + boundary it finds, and urql's parseMultipartMixed
+// (@urql/core's dist/urql-core-chunk.mjs) splits the stream at
+// "\r\n--" + boundary the same way. The gateway writes the delimiter
+// before each part (multipartWriter.write in graph/transport/parts.go), so
+// the first part's end shows only when the deferred part begins: both
+// clients get the name at the same moment as the events, and @defer saves
+// the screen nothing. (Over SSE, urql's default, it does.) Apollo Server
+// ends each part with the delimiter as soon as it is written. A gateway
+// issue, pinned here until it is fixed.
+// Each runs DEFERRED to the end, calling onFirst at its first result.
+const earlyClients = {
+  'Apollo Client (Defer20220824Handler)': (url, fetch, onFirst) => new Promise((resolve, reject) => {
+    const apollo = new ApolloClient({ link: new HttpLink({ uri: url, fetch }), cache: new InMemoryCache(), incrementalHandler: new Defer20220824Handler() });
+    let n = 0;
+    const sub = apollo.watchQuery({ query: gql(DEFERRED), fetchPolicy: 'network-only' }).subscribe({
+      next: (r) => {
+        if (r.error) return reject(r.error);
+        if (r.data && n++ === 0) onFirst();
+        if (!r.loading) { sub.unsubscribe(); resolve(); }
+      },
+      error: reject,
+    });
+  }),
+  'urql (multipart/mixed;deferSpec=20220824)': (url, fetch, onFirst) => new Promise((resolve, reject) => {
+    const urql = new Client({ url, exchanges: [fetchExchange], fetch, preferGetMethod: false, fetchOptions: { headers: { accept: 'multipart/mixed;deferSpec=20220824, application/json' } } });
+    let n = 0;
+    const sub = urql.query(DEFERRED, {}).subscribe((r) => {
+      if (r.error) return reject(r.error);
+      if (n++ === 0) onFirst();
+      if (!r.hasNext) { queueMicrotask(() => sub.unsubscribe()); resolve(); }
+    });
+  }),
+};
+for (const [name, run] of Object.entries(earlyClients)) {
+  test(`${name} gets the name before the deferred part is sent`, { todo: 'the gateway writes the multipart delimiter before each part, not after it' }, async () => {
+    const tee = teeFetch();
+    // What had arrived when the client handed its first result over (once
+    // the chunk that brought it is handled everywhere).
+    let atFirst;
+    await run(slow.url + '/graphql', tee.fetch, () => { atFirst = afterQueuedWork().then(() => tee.received()); });
+    atFirst = await atFirst;
+    assert.ok(atFirst.includes('"john_doe"'), atFirst);
+    assert.ok(!atFirst.includes('"incremental"'), `received by the first result: ${JSON.stringify(atFirst)}`);
   });
 }
