@@ -180,3 +180,29 @@ export async function screenshot(page, name) {
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, name), fullPage: true });
 }
+
+// A fetch that keeps a copy of each answer's body as it arrives, for tests
+// of what a streaming client (Apollo's HttpLink, urql) had received when
+// it handed a result over. The client reads its own copy undisturbed.
+// received(i) is the text of answer i (default: the last) so far; a
+// request the client aborts (unsubscribing) just ends its copy.
+export function teeFetch() {
+  const texts = [];
+  const wrapped = async (input, init = {}) => {
+    const res = await fetch(input, init);
+    const i = texts.push('') - 1;
+    const copy = res.clone();
+    (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of copy.body) texts[i] += decoder.decode(chunk, { stream: true });
+    })().catch(() => { /* aborted by the client */ });
+    return res;
+  };
+  return { fetch: wrapped, received: (i = texts.length - 1) => texts[i] ?? '' };
+}
+
+// Resolves after the events already queued (a chunk a client's reader just
+// got, handed to every tee branch at once) have been handled.
+export function afterQueuedWork() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
