@@ -206,13 +206,11 @@ for (const { name, accept, contentType } of [
 // (@apollo/client/link/http/parseAndCheckHttpResponse.js) yields the text
 // before each "\r\n--" + boundary it finds, and urql's parseMultipartMixed
 // (@urql/core's dist/urql-core-chunk.mjs) splits the stream at
-// "\r\n--" + boundary the same way. The gateway writes the delimiter
-// before each part (multipartWriter.write in graph/transport/parts.go), so
-// the first part's end shows only when the deferred part begins: both
-// clients get the name at the same moment as the events, and @defer saves
-// the screen nothing. (Over SSE, urql's default, it does.) Apollo Server
-// ends each part with the delimiter as soon as it is written. A gateway
-// issue, pinned here until it is fixed.
+// "\r\n--" + boundary the same way. The gateway ends each part with its
+// delimiter as soon as it is written (multipartWriter.write in
+// graph/transport/parts.go), as Apollo Server does: were the delimiter
+// written before the next part instead, both clients would get the name
+// with the events, and @defer would save the screen nothing.
 // Each runs DEFERRED to the end, calling onFirst at its first result.
 const earlyClients = {
   'Apollo Client (Defer20220824Handler)': (url, fetch, onFirst) => new Promise((resolve, reject) => {
@@ -238,7 +236,7 @@ const earlyClients = {
   }),
 };
 for (const [name, run] of Object.entries(earlyClients)) {
-  test(`${name} gets the name before the deferred part is sent`, { todo: 'the gateway writes the multipart delimiter before each part, not after it' }, async () => {
+  test(`${name} gets the name before the deferred part is sent`, async () => {
     const tee = teeFetch();
     // What had arrived when the client handed its first result over (once
     // the chunk that brought it is handled everywhere).

@@ -159,14 +159,11 @@ test('over the per-client limit (SSE_MAX_STREAMS_PER_CLIENT=1) a second subscrip
 // Apollo's reader (consumeMultipartBody in
 // @apollo/client/link/http/parseAndCheckHttpResponse.js) hands a part over
 // when it finds the delimiter after it ("\r\n--graphql"). The gateway
-// writes the delimiter before each part instead (multipartWriter.write in
-// graph/transport/parts.go), so a part's end is only known when the next
-// part begins: an event reaches Apollo with the heartbeat that follows it,
-// up to 5 s late, and the two tests above wait that long for each event.
-// Apollo Server ends each part with the delimiter as soon as it is written
-// ("so the client can parse it immediately"). A gateway issue, pinned here
-// until it is fixed.
-test('an event reaches Apollo without waiting for the next heartbeat', { todo: 'the gateway writes the multipart delimiter before each part, not after it' }, async () => {
+// ends each part with its delimiter as soon as it is written
+// (multipartWriter.write in graph/transport/parts.go), as Apollo Server
+// does ("so the client can parse it immediately"); otherwise an event would
+// reach Apollo with the heartbeat that follows it, up to 5 s late.
+test('an event reaches Apollo without waiting for the next heartbeat', async () => {
   const tee = teeFetch();
   const client = new ApolloClient({ link: new HttpLink({ uri: gw.url + '/graphql', fetch: tee.fetch }), cache: new InMemoryCache() });
   const sub = subscribe({ userId: '1' }, 'eventAdded', client);

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -45,5 +46,39 @@ func TestCSRFBlocksSimpleRequests(t *testing.T) {
 				t.Errorf("blocked with %d %s; want 400 naming CSRF", rec.Code, rec.Body)
 			}
 		})
+	}
+}
+
+// flushLog records what a writer had written at each flush.
+type flushLog struct {
+	*httptest.ResponseRecorder
+	flushed []string
+}
+
+func (f *flushLog) Flush() { f.flushed = append(f.flushed, f.Body.String()) }
+
+// Every multipart part is complete, its closing delimiter written, when it
+// is flushed: Apollo Client and urql hand a part over only once they read
+// the delimiter after it, so a part must not wait for the next one.
+func TestMultipartPartsEndWithTheirDelimiterAtOnce(t *testing.T) {
+	for _, k := range []partsKind{partsDefer20220824, partsIncrementalV02, partsSubscription} {
+		rec := &flushLog{ResponseRecorder: httptest.NewRecorder()}
+		w := k.writer(rec)
+		w.begin()
+		w.write(map[string]any{"data": 1})
+		w.write(map[string]any{"data": 2})
+		w.end()
+		_, params, _ := mime.ParseMediaType(rec.Header().Get("Content-Type"))
+		delim := "\r\n--" + params["boundary"]
+		part := "\r\nContent-Type: application/json; charset=utf-8\r\n\r\n"
+		want := []string{
+			delim,
+			delim + part + `{"data":1}` + delim,
+			delim + part + `{"data":1}` + delim + part + `{"data":2}` + delim,
+			delim + part + `{"data":1}` + delim + part + `{"data":2}` + delim + "--\r\n",
+		}
+		if strings.Join(rec.flushed, "|") != strings.Join(want, "|") {
+			t.Errorf("kind %d flushed\n%q\nwant\n%q", k, rec.flushed, want)
+		}
 	}
 }
