@@ -36,7 +36,7 @@ const (
 	testAudience = "eventgw"
 )
 
-func newIDP(t *testing.T) *idp {
+func newIDP(t testing.TB) *idp {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -61,7 +61,7 @@ func newIDP(t *testing.T) *idp {
 
 // token signs claims for user with scopes, expiring after ttl (negative:
 // already expired); forged signs it with a key the JWK Set lacks.
-func (p *idp) token(t *testing.T, user, scopes string, ttl time.Duration, forged bool) string {
+func (p *idp) token(t testing.TB, user, scopes string, ttl time.Duration, forged bool) string {
 	t.Helper()
 	now := time.Now()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{

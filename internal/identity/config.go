@@ -25,6 +25,7 @@ import (
 //	RefreshInterval   15m                  AUTH_JWKS_REFRESH_INTERVAL      background refresh of the JWK Set
 //	RefreshRateLimit  10s                  AUTH_JWKS_MIN_REFRESH_INTERVAL  at most one fetch per this window for unknown key ids;
 //	                                                         also the retry interval while fetching fails
+//	VerifiedTokens    10000 (negative: off) AUTH_VERIFIED_TOKENS  tokens whose verification is remembered until they expire
 //	FetchTimeout      5s                   -                 bound of one discovery or JWK Set request
 //	DevKey            (empty)              AUTH_DEV_KEY      a development signing key: a PEM file's path or inline PEM
 //	HTTPClient        a client of its own  -                 what fetches the JWK Set and the discovery document
@@ -42,7 +43,11 @@ type Config struct {
 	MaxTokenBytes    int
 	RefreshInterval  time.Duration
 	RefreshRateLimit time.Duration
-	FetchTimeout     time.Duration
+	// VerifiedTokens bounds the tokens whose verification is remembered: a
+	// signature check costs tens of microseconds (RS256), more than a kept
+	// answer, and a client sends the same token with every request.
+	VerifiedTokens int
+	FetchTimeout   time.Duration
 	// DevKey lets a newcomer try authentication without an identity
 	// provider: tokens signed with this private key (cmd/devtoken signs
 	// them) are trusted too. Only development may set it; the
@@ -65,6 +70,7 @@ const (
 	DefaultRefreshInterval  = 15 * time.Minute
 	DefaultRefreshRateLimit = 10 * time.Second
 	DefaultFetchTimeout     = 5 * time.Second
+	DefaultVerifiedTokens   = 10000
 )
 
 // DefaultAlgorithms are the algorithms accepted when Config.Algorithms is
@@ -129,6 +135,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FetchTimeout <= 0 {
 		c.FetchTimeout = DefaultFetchTimeout
+	}
+	if c.VerifiedTokens == 0 {
+		c.VerifiedTokens = DefaultVerifiedTokens
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: c.FetchTimeout}

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Verifier checks bearer tokens against the identity provider's keys and
@@ -33,6 +35,9 @@ type Verifier struct {
 	remote bool // a JWK Set is fetched (from JWKSURL or by discovery)
 
 	keys atomic.Pointer[keySet]
+	// verified remembers the identities of tokens verified with the keys
+	// then held (see remembered); nil when Config.VerifiedTokens is off.
+	verified *lru.Cache[[sha256.Size]byte, verifiedToken]
 
 	life   context.Context // ends at Close; fetches run on it
 	cancel context.CancelFunc
@@ -59,6 +64,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		return nil, err
 	}
 	v := &Verifier{cfg: cfg, jwksURL: cfg.JWKSURL, remote: cfg.JWKSURL != "" || cfg.Issuer != ""}
+	if cfg.VerifiedTokens > 0 {
+		v.verified, _ = lru.New[[sha256.Size]byte, verifiedToken](cfg.VerifiedTokens) // errors only on a size <= 0
+	}
 	if cfg.DevKey != "" {
 		if v.dev, err = LoadDevKey(cfg.DevKey); err != nil {
 			return nil, fmt.Errorf("identity: %w", err)
@@ -123,6 +131,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Identity, error) {
 	if len(raw) > v.cfg.MaxTokenBytes {
 		return anonymous, fail(Invalid, fmt.Sprintf("the token is longer than %d bytes", v.cfg.MaxTokenBytes))
 	}
+	sum := sha256.Sum256([]byte(raw))
+	if id, ok := v.remembered(sum); ok {
+		return id, nil
+	}
+	keys := v.keys.Load()
 	claims := jwt.MapClaims{}
 	var keyLooked bool
 	keyfunc := func(t *jwt.Token) (any, error) {
@@ -135,8 +148,39 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Identity, error) {
 	id, err := v.identity(claims)
 	if err == nil {
 		id.token = &bearer{raw: raw}
+		if v.verified != nil {
+			v.verified.Add(sum, verifiedToken{id: id, keys: keys})
+		}
 	}
 	return id, err
+}
+
+// verifiedToken is a token's identity and the key set it was verified
+// with.
+type verifiedToken struct {
+	id   Identity
+	keys *keySet
+}
+
+// remembered returns the identity of a token verified before, while it has
+// not expired and the JWK Set has not been fetched again since: a refresh
+// may have dropped the key that signed it (a key rotated out because it
+// leaked), so every remembered token is checked again after one. A token
+// is remembered only once it passed every check, and exp is the only one
+// that can turn: nbf and iat, once passed, stay passed.
+func (v *Verifier) remembered(sum [sha256.Size]byte) (Identity, bool) {
+	if v.verified == nil {
+		return anonymous, false
+	}
+	t, ok := v.verified.Get(sum)
+	if !ok {
+		return anonymous, false
+	}
+	if t.keys != v.keys.Load() || !v.cfg.Now().Before(t.id.ExpiresAt) {
+		v.verified.Remove(sum)
+		return anonymous, false
+	}
+	return t.id, true
 }
 
 // Sentinel causes from key lookup, classified by classify.

@@ -25,6 +25,7 @@ import (
 //	AUTH_MAX_TOKEN_BYTES            MaxTokenBytes        8192      longer tokens are refused before parsing
 //	AUTH_JWKS_REFRESH_INTERVAL      RefreshInterval      15m       background refresh of the JWK Set
 //	AUTH_JWKS_MIN_REFRESH_INTERVAL  RefreshRateLimit     10s       at most one fetch per this window for unknown key ids
+//	AUTH_VERIFIED_TOKENS            VerifiedTokens       10000     tokens whose verification is remembered until exp or the next JWK Set fetch; 0: off
 //	AUTH_DEV_KEY                    DevKey               (empty)   development only: a PEM private key (path or inline) whose tokens are trusted (cmd/devtoken)
 //	AUTH_ADMIN_SCOPE                AdminScope           events:admin   the scope that may act for any user
 //	AUTH_FORWARD                    Forward              none      header | token | none: the caller's identity to the Event API
@@ -42,6 +43,7 @@ type Auth struct {
 	MaxTokenBytes    int
 	RefreshInterval  time.Duration
 	RefreshRateLimit time.Duration
+	VerifiedTokens   int // 0: off
 	// DevKey may hold inline PEM: never log it (IsInlinePEM tells).
 	DevKey              string
 	AdminScope          string
@@ -58,7 +60,12 @@ func (a Auth) VerifierConfig() identity.Config {
 	if leeway == 0 {
 		leeway = -1 // identity.Config reads zero as its default
 	}
+	verified := a.VerifiedTokens
+	if verified == 0 {
+		verified = -1 // off; identity.Config reads zero as its default
+	}
 	return identity.Config{
+		VerifiedTokens:   verified,
 		JWKSURL:          a.JWKSURL,
 		Issuer:           a.Issuer,
 		Audience:         a.Audience,
@@ -86,6 +93,7 @@ func loadAuth(r *envvar.Reader, prod bool) Auth {
 		MaxTokenBytes:       r.Integer("AUTH_MAX_TOKEN_BYTES", identity.DefaultMaxTokenBytes, 512, 1<<20),
 		RefreshInterval:     r.Duration("AUTH_JWKS_REFRESH_INTERVAL", identity.DefaultRefreshInterval, time.Second, 7*24*time.Hour),
 		RefreshRateLimit:    r.Duration("AUTH_JWKS_MIN_REFRESH_INTERVAL", identity.DefaultRefreshRateLimit, 100*time.Millisecond, time.Hour),
+		VerifiedTokens:      r.Integer("AUTH_VERIFIED_TOKENS", identity.DefaultVerifiedTokens, 0, 10_000_000),
 		DevKey:              r.Str("AUTH_DEV_KEY", ""),
 		AdminScope:          r.Str("AUTH_ADMIN_SCOPE", "events:admin"),
 		Forward:             r.OneOf("AUTH_FORWARD", "none", "header", "token", "none"),
