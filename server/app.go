@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"syscall"
 	"time"
 
 	"github.com/eventms/gateway/graph"
 	"github.com/eventms/gateway/graph/ide"
-	"github.com/eventms/gateway/graph/trusted"
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/eventsvc/loader"
 	"github.com/eventms/gateway/internal/httpcache"
@@ -57,7 +54,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 
 	apiCfg := cfg.Upstream.Client
 	apiCfg.BaseURL = baseURL
-	apiCfg.Hooks = eventapi.Hooks{Call: m.UpstreamCall, Retry: m.UpstreamRetry, Shared: m.UpstreamShared, Request: forward(cfg.Auth)}
+	apiCfg.Hooks = eventapi.Hooks{Call: m.UpstreamCall, Retry: m.UpstreamRetry, Shared: m.UpstreamShared, Request: identity.Forwarding(cfg.Auth.Forward, cfg.Auth.ForwardHeader)}
 	api, err := eventapi.New(apiCfg)
 	if err != nil {
 		return nil, fmt.Errorf("upstream client: %w", err)
@@ -112,7 +109,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	}
 	a.closers = append(a.closers, who.close)
 
-	mode, store, err := trustedDocuments(cfg.TrustedDocuments, svc, conn, log)
+	mode, store, err := graph.OpenTrustedDocuments(cfg.TrustedDocuments, svc, conn, log)
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +130,13 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	}
 	routes := stack.Routes()
 	routes.Door(graph.Refusals(), graph.Answers(cfg.HTTP.CSRFPrevention)).Handle("/graphql", a.graphql)
-	if purge := who.purgeHandler(cfg, cache, answers); purge != nil {
-		routes.HandleUncached("POST /admin/cache/purge", purge)
+	if admin := (middleware.Admin{Verifier: who.verifier, Scope: cfg.Auth.AdminScope, Token: cfg.Cache.AdminToken}); answers != nil && admin.Enabled() {
+		purge := func(ctx context.Context, tags []string) int { // the entity cache's deletions reach the fleet
+			n := answers.Purge(tags...)
+			cache.Invalidate(ctx, tags...)
+			return n
+		}
+		routes.HandleUncached("POST /admin/cache/purge", respcache.PurgeHandler(purge, admin.Allow))
 	}
 	if cfg.GraphQL.Introspection {
 		routes.HandleUncached("GET /graphql/schema.graphql", graph.SDL())
@@ -175,34 +177,6 @@ func (a *app) close() {
 	for _, c := range a.closers {
 		c()
 	}
-}
-
-// trustedDocuments loads the trusted documents cfg names, validated
-// against the schema, reloaded when a file changes, on SIGHUP and when a
-// manifest is published to the fleet; nil with TRUSTED_DOCUMENTS=off.
-func trustedDocuments(cfg config.TrustedDocuments, svc *eventsvc.Service, conn *fleet.Conn, log *slog.Logger) (trusted.Mode, *trusted.Store, error) {
-	mode, err := trusted.ParseMode(cfg.Mode)
-	if err != nil || mode == trusted.Off {
-		return mode, nil, err
-	}
-	opts := trusted.Options{Files: cfg.Files, Redis: conn.Client(), Watch: true, Signals: []os.Signal{syscall.SIGHUP},
-		OnReload: func(err error, n int) {
-			if err != nil {
-				log.Error("trusted documents refused; the previous list stays in force", "err", err, "documents", n)
-				return
-			}
-			log.Info("trusted documents loaded", "documents", n)
-		},
-	}
-	if conn.Shared() {
-		opts.Prefix = conn.Prefix
-	}
-	store, err := trusted.Open(context.Background(), graph.NewExecutableSchema(graph.NewConfig(svc)).Schema(), opts)
-	if err != nil {
-		return mode, nil, fmt.Errorf("TRUSTED_DOCUMENTS_FILE: %w", err)
-	}
-	log.Info("trusted documents in force", "mode", mode.String(), "documents", store.Len(), "files", cfg.Files)
-	return mode, store, nil
 }
 
 // breakerConfig is cfg with the clock, the hooks and, in a fleet, the
@@ -269,14 +243,9 @@ func cacheReport(ctx context.Context) (context.Context, func() httpcache.Freshne
 
 // idempotencyGuard is where addEvent's keys are claimed and outcomes kept.
 func idempotencyGuard(cfg config.Idempotency, conn *fleet.Conn, now func() time.Time) (*idempotency.Guard[eventsvc.AddedEvent], error) {
-	var store idempotency.Store[eventsvc.AddedEvent]
-	if conn.Shared() {
-		store = idempotency.NewRedis[eventsvc.AddedEvent](conn.Client(), conn.Prefix)
-	} else {
-		var err error
-		if store, err = idempotency.NewMemory[eventsvc.AddedEvent](cfg.MaxKeys, now); err != nil {
-			return nil, err
-		}
+	store, err := idempotency.NewStore[eventsvc.AddedEvent](conn, cfg.MaxKeys, now)
+	if err != nil {
+		return nil, err
 	}
 	return idempotency.NewGuard(store, cfg.TTL, idempotency.Options{Lease: cfg.Lease}), nil
 }
@@ -285,12 +254,7 @@ func idempotencyGuard(cfg config.Idempotency, conn *fleet.Conn, now func() time.
 // events other clients added upstream; in a fleet the events travel on
 // Redis and one replica at a time polls.
 func addedEvents(cfg config.Realtime, conn *fleet.Conn, api *eventapi.Client, m *metrics.Metrics, log *slog.Logger) (*eventfeed.Feed, error) {
-	var bus eventfeed.Bus = &eventfeed.Memory{}
-	var lease eventfeed.Leaser
-	if conn.Shared() {
-		b := eventfeed.NewRedis(conn.Client(), conn.Prefix, conn.OnError)
-		bus, lease = b, b
-	}
+	bus, lease := eventfeed.NewBus(conn)
 	feed := eventfeed.New(bus, cfg.Buffer, eventfeed.Hooks{
 		Subscribers: m.Subscriptions, Delivered: m.SubscriptionEvent, Dropped: m.SubscriptionDropped,
 	})

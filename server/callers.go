@@ -2,21 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"slices"
 	"time"
 
-	"github.com/eventms/gateway/internal/httpjson"
 	"github.com/eventms/gateway/internal/identity"
 	"github.com/eventms/gateway/internal/middleware"
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/platform/health"
 	"github.com/eventms/gateway/internal/platform/metrics"
 	"github.com/eventms/gateway/internal/ratelimit"
-	"github.com/eventms/gateway/internal/respcache"
-	"github.com/eventms/gateway/internal/state/entitycache"
 	"github.com/eventms/gateway/internal/state/fleet"
 )
 
@@ -98,65 +94,9 @@ func (c *callers) authenticateToken(mode identity.Mode) func(ctx context.Context
 	}
 }
 
-// forward puts the caller's identity on the Event API's requests, as
-// AUTH_FORWARD says: its user id in a header, or its token; nil for none.
-func forward(a config.Auth) func(ctx context.Context, h http.Header) {
-	switch a.Forward {
-	case "header":
-		return func(ctx context.Context, h http.Header) {
-			if id := identity.From(ctx); id.Authenticated() {
-				h.Set(a.ForwardHeader, id.UserID)
-			}
-		}
-	case "token":
-		return func(ctx context.Context, h http.Header) {
-			if id := identity.From(ctx); id.Authenticated() {
-				h.Set("Authorization", "Bearer "+id.Token())
-			}
-		}
-	}
-	return nil
-}
-
 // close stops the key refreshes.
 func (c *callers) close() {
 	if c.verifier != nil {
 		c.verifier.Close()
 	}
-}
-
-// purgeHandler is POST /admin/cache/purge: for callers with the admin
-// scope when authentication is on, else for ADMIN_TOKEN's bearer; nil (not
-// served) without a response cache or without either guard. The purge
-// reaches the fleet through the entity cache's shared invalidations.
-func (c *callers) purgeHandler(cfg config.Config, cache *entitycache.Cache, answers *respcache.Cache) http.Handler {
-	if answers == nil || (c.verifier == nil && cfg.Cache.AdminToken == "") {
-		return nil
-	}
-	purge := func(ctx context.Context, tags []string) int {
-		n := answers.Purge(tags...)
-		cache.Invalidate(ctx, tags...)
-		return n
-	}
-	return respcache.PurgeHandler(purge, func(w http.ResponseWriter, r *http.Request) bool {
-		if c.verifier != nil {
-			id, err := c.verifier.Authenticate(r, identity.Required)
-			switch {
-			case err != nil:
-				w.Header().Set("WWW-Authenticate", identity.Challenge(err))
-				httpjson.Error(w, http.StatusUnauthorized, "Unauthorized", "a bearer token with the admin scope is required")
-				return false
-			case !id.HasScope(cfg.Auth.AdminScope):
-				httpjson.Error(w, http.StatusForbidden, "Forbidden", "purging needs the "+cfg.Auth.AdminScope+" scope")
-				return false
-			}
-			return true
-		}
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+cfg.Cache.AdminToken)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="eventgw-admin"`)
-			httpjson.Error(w, http.StatusUnauthorized, "Unauthorized", "Authorization: Bearer <ADMIN_TOKEN> is required")
-			return false
-		}
-		return true
-	})
 }

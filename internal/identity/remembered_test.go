@@ -35,7 +35,7 @@ func TestVerifiedTokensAreRememberedUntilExpiryOrRefresh(t *testing.T) {
 		p := newIDP(t, rsa1)
 		v := newTestVerifier(t, p, newClock(), Config{})
 		for _, tok := range []string{
-			rsa2.sign(t, claims(p.srv.URL, nil)),                            // a key the set lacks
+			rsa2.sign(t, claims(p.srv.URL, nil)),                           // a key the set lacks
 			rsa1.sign(t, claims(p.srv.URL, jwt.MapClaims{"aud": "other"})), // another audience
 		} {
 			for range 2 {
