@@ -17,9 +17,13 @@ import (
 // against this schema, and keeps them current: reloaded when a file
 // changes, on SIGHUP, and when a manifest is published to the fleet (with
 // Redis). A reload that fails leaves the previous list in force, logged.
+// reloaded, if set, runs after each list that came into force: kept
+// answers of documents the new list drops must go (the response cache).
 // The store is nil with TRUSTED_DOCUMENTS=off; Close it at shutdown,
 // before the fleet's connection.
-func OpenTrustedDocuments(cfg config.TrustedDocuments, svc *eventsvc.Service, conn *fleet.Conn, log *slog.Logger) (trusted.Mode, *trusted.Store, error) {
+func OpenTrustedDocuments(cfg config.TrustedDocuments, svc *eventsvc.Service, conn *fleet.Conn, log *slog.Logger,
+	reloaded func(),
+) (trusted.Mode, *trusted.Store, error) {
 	mode, err := trusted.ParseMode(cfg.Mode)
 	if err != nil || mode == trusted.Off {
 		return mode, nil, err
@@ -31,6 +35,9 @@ func OpenTrustedDocuments(cfg config.TrustedDocuments, svc *eventsvc.Service, co
 				return
 			}
 			log.Info("trusted documents loaded", "documents", n)
+			if reloaded != nil {
+				reloaded()
+			}
 		},
 	}
 	if conn.Shared() {

@@ -109,7 +109,11 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	}
 	a.closers = append(a.closers, who.close)
 
-	mode, store, err := graph.OpenTrustedDocuments(cfg.TrustedDocuments, svc, conn, log)
+	var reloaded func()
+	if answers != nil {
+		reloaded = func() { answers.Purge("*") }
+	}
+	mode, store, err := graph.OpenTrustedDocuments(cfg.TrustedDocuments, svc, conn, log, reloaded)
 	if err != nil {
 		return nil, err
 	}

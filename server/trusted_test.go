@@ -13,6 +13,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/servicetest"
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 // The issue's "done when": with TRUSTED_DOCUMENTS=enforce and an Apollo
@@ -71,4 +72,37 @@ func TestTrustedDocumentsEnforced(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+}
+
+// A document the reloaded list drops is refused at once, though its answer
+// was kept: a reload purges the kept answers.
+func TestAReloadedListPurgesKeptAnswers(t *testing.T) {
+	const mine = `query Mine { user(id: "1") { userName } }`
+	sum := sha256.Sum256([]byte(mine))
+	hash := hex.EncodeToString(sum[:])
+	manifest := filepath.Join(t.TempDir(), "persisted-documents.json")
+	write := func(doc string) {
+		t.Helper()
+		if err := os.WriteFile(manifest, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"` + hash + `": "query Mine { user(id: \"1\") { userName } }"}`)
+	g := newGateway(t, eventsim.Config{}, func(c *config.Config) {
+		c.Cache.Enabled = true
+		c.TrustedDocuments = config.TrustedDocuments{Mode: "enforce", Files: []string{manifest}}
+	})
+	byID := func() (*http.Response, string) {
+		return servicetest.Do(t, http.MethodPost, g.url+"/graphql", "application/json", `{"documentId":"sha256:`+hash+`"}`,
+			map[string]string{"Accept": "application/graphql-response+json"})
+	}
+	byID()
+	testwait.Until(t, "Mine's answer kept", func() bool { resp, _ := byID(); return resp.Header.Get("X-Cache") == "hit" })
+	const other = `query Other { users { id } }`
+	otherSum := sha256.Sum256([]byte(other))
+	write(`{"` + hex.EncodeToString(otherSum[:]) + `": "` + other + `"}`)
+	testwait.Until(t, "the reloaded list to refuse Mine", func() bool {
+		resp, body := byID()
+		return resp.StatusCode == 400 && strings.Contains(body, "PERSISTED_QUERY_NOT_IN_LIST")
+	})
 }
