@@ -100,8 +100,12 @@ func installApollo(dir string) error {
 }
 
 // apolloVersion is the installed @apollo/server's version, or "".
-func apolloVersion(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "node_modules", "@apollo", "server", "package.json"))
+func apolloVersion(dir string) string { return npmVersion(dir, "@apollo/server") }
+
+// npmVersion is the installed version of the package name in dir's
+// node_modules, or "".
+func npmVersion(dir, name string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "node_modules", filepath.FromSlash(name), "package.json"))
 	if err != nil {
 		return ""
 	}
@@ -118,7 +122,11 @@ func apolloVersion(dir string) string {
 // loopback port, as NODE_ENV=production (what a deployment runs), and waits
 // until it answers a query. The stack's process is node itself, so its
 // /proc status is the peer's memory.
-func startApollo(dir, simURL string) (*stack, error) {
+func startApollo(dir, simURL string) (*stack, error) { return startApolloEnv(dir, simURL) }
+
+// startApolloEnv is startApollo with the extra environment env (the peer's
+// RESPONSE_CACHE_MAX_AGE).
+func startApolloEnv(dir, simURL string, env ...string) (*stack, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -127,6 +135,7 @@ func startApollo(dir, simURL string) (*stack, error) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "EVENT_API_BASE_URL="+simURL, "PORT="+strconv.Itoa(port), "HOST=127.0.0.1",
 		"NODE_ENV=production")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("apollo peer: start node: %w", err)

@@ -16,6 +16,7 @@
 //	go -C bench run . -suites fleet   # 3 replicas with and without Redis, ~3 minutes (-quick: ~1.5); needs redis-server
 //	go -C bench run . -suites adaptive # adaptive vs fixed upstream concurrency against a capacity-100 upstream, ~2 minutes (-quick: ~40 s)
 //	go -C bench run . -suites peers   # beside an Apollo Server peer, ~12 minutes (-quick: ~4); needs node and npm
+//	go -C bench run . -suites cached  # whole answers kept: both doors beside the Apollo peer's response cache, ~9 minutes; needs node and npm
 //
 // A run of some of the suites rewrites only their sections of an existing
 // RESULTS.md and keeps the others as they were.
@@ -56,7 +57,7 @@ func main() {
 	var suites string
 	quick := flag.Bool("quick", false, "shorter runs (3 per figure, 2 s load levels, 20 s failure cycle, 10 s outage, 20 realtime mutations, 6 s fleet cells)")
 	flag.StringVar(&suites, "suites", strings.Join(allSuites, ","), "comma-separated suites to run")
-	flag.IntVar(&o.runs, "runs", 5, "runs per latency figure, per cache-suite cell, of the fleet suite and rounds of the peers suite (the median is reported)")
+	flag.IntVar(&o.runs, "runs", 5, "runs per latency figure, per cache-suite cell, of the fleet suite and rounds of the peers and cached suites (the median is reported)")
 	flag.IntVar(&o.seqMax, "seq-max", 200, "largest N for which the sequential N+1 loop is timed (it takes N × 500 ms)")
 	flag.IntVar(&o.concurrency, "upstream-concurrency", 1024, "UPSTREAM_MAX_CONCURRENCY of the server under test (the ceiling of its adaptive limit; 1024 is the server's default)")
 	flag.DurationVar(&o.loadFor, "load-for", 5*time.Second, "duration of each throughput level and cache-suite cell")
@@ -119,6 +120,8 @@ func run(o options) error {
 			err = r.adaptiveSuite(bin)
 		case "peers":
 			err = r.peers(bin)
+		case "cached":
+			err = r.cachedSuite(bin)
 		case "micro":
 			err = r.micro()
 		default:

@@ -7,7 +7,7 @@ import (
 
 // allSuites are the suites run by default, in the order their sections
 // appear in RESULTS.md (micro's comes last).
-var allSuites = []string{"latency", "throughput", "dedup", "cycle", "drops", "cache", "realtime", "fleet", "peers", "adaptive", "micro"}
+var allSuites = []string{"latency", "throughput", "dedup", "cycle", "drops", "cache", "realtime", "fleet", "peers", "cached", "adaptive", "micro"}
 
 // suiteHeading begins suite's "## " heading in RESULTS.md: its name, as
 // -suites takes it, and a colon, as in "## latency: A user's events at

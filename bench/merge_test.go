@@ -58,7 +58,7 @@ func TestMergeResultsEverySuiteIsTheFreshFile(t *testing.T) {
 // name -suites takes, followed by a colon; a name that is only the
 // beginning of another's, or a heading without the colon, is no suite's.
 func TestSplitSectionsKeysByTheSuiteName(t *testing.T) {
-	md := "# R\n\n## cache: x\n\n## cached: y\n\n## cache x\n\n## peers: z\n\n## Notes\n"
+	md := "# R\n\n## cache: x\n\n## caches: y\n\n## cache x\n\n## peers: z\n\n## Notes\n"
 	_, secs := splitSections(md)
 	var got []string
 	for _, s := range secs {
@@ -91,6 +91,16 @@ func everySuiteReport() *report {
 		for _, tg := range pc.targets {
 			r.peersRes.cells = append(r.peersRes.cells, &peersCell{kase: pc.name, concurrency: pc.concurrency, target: tg,
 				runs: []peersRun{{res: loadResult{requests: 10, rps: 10}}}})
+		}
+	}
+	kept := &peersResult{when: now, node: "v20", apollo: "5"}
+	r.cachedRes = &cachedResult{peers: kept, extra: map[*peersCell][]cachedRun{}}
+	for _, pc := range cachedCases {
+		for _, tg := range pc.targets {
+			cell := &peersCell{kase: pc.name, concurrency: pc.concurrency, target: tg,
+				runs: []peersRun{{res: loadResult{requests: 10, rps: 10, p99: time.Millisecond}}}}
+			kept.cells = append(kept.cells, cell)
+			r.cachedRes.extra[cell] = []cachedRun{{kept: 10}}
 		}
 	}
 	return r

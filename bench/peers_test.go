@@ -233,6 +233,15 @@ func TestWrkReadScriptAsksWhatItSays(t *testing.T) {
 		seen[uid]++
 		mu.Unlock()
 		time.Sleep(time.Millisecond) // fewer requests in the second than there are users
+		switch uid {
+		case "u3":
+			w.Header().Set("X-Cache", "hit")
+		case "u5":
+			w.Header()["age"] = []string{"2"} // as node writes it
+		case "u6":
+			w.Header().Set("X-Cache", "stale")
+			w.Header().Set("Age", "9")
+		}
 		if uid == "u7" {
 			_, _ = io.WriteString(w, `{"errors":[{"message":"no"}]}`)
 			return
@@ -264,11 +273,24 @@ func TestWrkReadScriptAsksWhatItSays(t *testing.T) {
 				if seen["u7"] != 1 || wr.failures != 1 {
 					t.Errorf("u7 asked %d times, %d failures counted; want 1 and 1 (its answer carries errors)", seen["u7"], wr.failures)
 				}
+				if wr.kept != 2 {
+					t.Errorf("%d answers counted kept, want 2 (u3's X-Cache: hit, u5's age; not u6's stale one)", wr.kept)
+				}
 				return
 			}
 			if len(seen) != 1 || seen[peersSameUser] < wr.requests*9/10 || wr.failures != 0 {
 				t.Fatalf("same-user script asked for %v (%d requests, %d failures)", seen, wr.requests, wr.failures)
 			}
 		})
+	}
+}
+
+func TestParseWrkKeptAnswers(t *testing.T) {
+	got, err := parseWrk(wrkReport + "GraphQL errors: 2\nKept answers: 23001\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.kept != 23001 || got.failures != 9 {
+		t.Errorf("parseWrk = %+v, want 23001 kept and 7+2 failures", got)
 	}
 }

@@ -34,7 +34,7 @@ func (r *report) peersMarkdown() string {
 	fmt.Fprintf(&b, "Peer: `bench/peers/apollo`, Apollo Server %s (standalone) with `dataloader` and `@apollo/datasource-rest`, "+
 		"on Node.js %s with `NODE_ENV=production`: a user's events through a per-request DataLoader of `getEventById` calls. "+
 		"Gateway: the server binary with `CACHE=off` (the per-request cost), and `UPSTREAM_MAX_CONCURRENCY=%d`, "+
-		"except the row that says its entity cache is on. All of them on loopback in front of one simulator in the bench process: "+
+		"except the row whose entity cache is on (with `RESPONSE_CACHE=off`: the whole-answer cache is the cached suite's). All of them on loopback in front of one simulator in the bench process: "+
 		"no delay, no dropped connections, users u1…u%d with %d events each. ",
 		p.apollo, p.node, r.opts.concurrency, peersUsers, peersEvents)
 	generator := "The Go closed loop (`bench/load.go`; wrk is not installed), which fails a request unless it answers 200 with the user's %d named events"
@@ -106,7 +106,7 @@ func (r *report) peersMarkdown() string {
 		b.WriteString(".\n")
 	}
 	if c := p.cell(caseSame, peersCrossConcurrency, tgtCached); c != nil {
-		fmt.Fprintf(&b, "\nWith its entity cache on (the default), the gateway serves same-user reads at c=%d at **%.0f req/s**, p99 %s "+
+		fmt.Fprintf(&b, "\nWith its entity cache alone (`RESPONSE_CACHE=off`), the gateway serves same-user reads at c=%d at **%.0f req/s**, p99 %s "+
 			"(%s the Apollo peer's req/s), with %.3f upstream calls per request.\n",
 			peersCrossConcurrency, c.rps(), msFine(c.p99()), ratio(c.rps(), p.cell(caseSame, peersCrossConcurrency, tgtApollo).rps()), c.callsPerRequest())
 	}

@@ -40,6 +40,7 @@ type report struct {
 	realtimeRes *rtResult
 	fleetRes    *fleetResult
 	peersRes    *peersResult
+	cachedRes   *cachedResult
 	adaptiveRes *adaptiveResult
 }
 
@@ -121,6 +122,7 @@ func (r *report) markdown() string {
 	b.WriteString(r.realtimeMarkdown())
 	b.WriteString(r.fleetMarkdown())
 	b.WriteString(r.peersMarkdown())
+	b.WriteString(r.cachedMarkdown())
 	b.WriteString(r.adaptiveMarkdown())
 	if len(r.micros) > 0 {
 		b.WriteString("\n" + suiteHeading("micro") + "Go micro-benchmarks (`go test -bench . -benchmem`)\n\n```text\n")

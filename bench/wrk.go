@@ -21,6 +21,7 @@ import (
 type wrkRun struct {
 	requests int
 	failures int // socket errors and non-2xx/3xx answers
+	kept     int // answers a cache kept: the gateway's X-Cache: hit, the Apollo peer's age header (read scripts only)
 	rps      float64
 	p50, p99 time.Duration
 }
@@ -79,6 +80,7 @@ var (
 	wrkSocket     = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
 	wrkNon2xx     = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 	wrkGQLErrors  = regexp.MustCompile(`(?m)^GraphQL errors: (\d+)`)
+	wrkKept       = regexp.MustCompile(`(?m)^Kept answers: (\d+)`)
 )
 
 // parseWrk reads wrk --latency's report: the request count, Requests/sec,
@@ -120,28 +122,41 @@ func parseWrk(out string) (wrkRun, error) {
 			r.failures += n
 		}
 	}
+	if m = wrkKept.FindStringSubmatch(out); m != nil {
+		r.kept, _ = strconv.Atoi(m[1])
+	}
 	return r, nil
 }
 
 // wrkTarget says what a wrk read asks for: a GraphQL POST to path or a
 // REST GET of path+uid; the same user every time, or (distinct) users
-// start+1, start+2, … spread over the threads, wrapping at peersUsers.
+// start+1, start+2, … spread over the threads, wrapping at users
+// (peersUsers when 0).
 type wrkTarget struct {
 	graphql  bool
 	path     string
 	distinct bool
 	start    int
+	users    int
 }
 
 // wrkReadScript is the Lua that makes wrk read users' events as t says,
 // with threads threads. wrk judges an answer by its status only; the script
 // also counts 200 answers that carry GraphQL errors and prints them at the
-// end, for parseWrk to add to the failures.
+// end, for parseWrk to add to the failures. It counts too the answers a
+// cache kept: the gateway marks them X-Cache: hit (a stale one says stale),
+// the Apollo peer's response cache sends an age header with them (node
+// writes header names in lower case, Go's Age on the gateway's stale
+// answers is capitalised, and wrk hands them to Lua as written).
 func wrkReadScript(t wrkTarget, threads int) string {
 	prefix, suffix, _ := strings.Cut(userEventsBody("UID"), `"UID"`)
 	prefix, suffix = prefix+`"`, `"`+suffix
+	users := t.users
+	if users == 0 {
+		users = peersUsers
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "local graphql, distinct, start, users, nthreads = %v, %v, %d, %d, %d\n", t.graphql, t.distinct, t.start, peersUsers, threads)
+	fmt.Fprintf(&b, "local graphql, distinct, start, users, nthreads = %v, %v, %d, %d, %d\n", t.graphql, t.distinct, t.start, users, threads)
 	fmt.Fprintf(&b, "local path, same = [==[%s]==], [==[%s]==]\n", t.path, peersSameUser)
 	fmt.Fprintf(&b, "local prefix, suffix = [==[%s]==], [==[%s]==]\n", prefix, suffix)
 	b.WriteString(`local threads = {}
@@ -150,6 +165,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 errs = 0
+kept = 0
 local n = 0
 function request()
   local uid = same
@@ -164,11 +180,15 @@ function request()
 end
 function response(status, headers, body)
   if status == 200 and string.find(body, '"errors"', 1, true) then errs = errs + 1 end
+  if headers["X-Cache"] == "hit" or headers["age"] then kept = kept + 1 end
 end
 function done(summary, latency, requests)
-  local e = 0
-  for _, t in ipairs(threads) do e = e + (t:get("errs") or 0) end
-  io.write(string.format("GraphQL errors: %d\n", e))
+  local e, k = 0, 0
+  for _, t in ipairs(threads) do
+    e = e + (t:get("errs") or 0)
+    k = k + (t:get("kept") or 0)
+  end
+  io.write(string.format("GraphQL errors: %d\nKept answers: %d\n", e, k))
 end
 `)
 	return b.String()

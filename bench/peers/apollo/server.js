@@ -5,9 +5,20 @@
 // compared on the same documents, the same data and the same upstream.
 //
 // Environment: EVENT_API_BASE_URL (the upstream, required), PORT (default
-// 4000), HOST (default 127.0.0.1: loopback only).
+// 4000), HOST (default 127.0.0.1: loopback only), RESPONSE_CACHE_MAX_AGE
+// (seconds; unset or 0: no response cache).
+//
+// With RESPONSE_CACHE_MAX_AGE=N the peer keeps whole answers the way Apollo
+// documents it: @apollo/server-plugin-response-cache over the server's own
+// default cache (an in-memory LRU of 30 MiB), and the cache control plugin
+// with defaultMaxAge N, since this schema (like the gateway's) gives no
+// field a positive maxAge and the plugin keeps only answers whose every
+// field has one. Answers holding User.email (scope PRIVATE) are not kept:
+// there is no sessionId hook, so they have nobody's session to be kept for.
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
+import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { RESTDataSource } from '@apollo/datasource-rest';
 import DataLoader from 'dataloader';
@@ -19,6 +30,11 @@ if (!baseURL) {
 }
 const port = Number(process.env.PORT ?? 4000);
 const host = process.env.HOST ?? '127.0.0.1';
+const maxAge = Number(process.env.RESPONSE_CACHE_MAX_AGE ?? 0);
+if (!Number.isInteger(maxAge) || maxAge < 0) {
+  console.error(`apollo peer: RESPONSE_CACHE_MAX_AGE is ${process.env.RESPONSE_CACHE_MAX_AGE}, want whole seconds, 0 or more`);
+  process.exit(2);
+}
 
 // The Event API: the upstream routes the gateway calls. An unknown id is an
 // empty 200 upstream, null here; an object is the id it was fetched by
@@ -91,7 +107,10 @@ const resolvers = {
   },
 };
 
-const server = new ApolloServer({ typeDefs, resolvers });
+const plugins = maxAge > 0
+  ? [ApolloServerPluginCacheControl({ defaultMaxAge: maxAge }), responseCachePlugin()]
+  : [];
+const server = new ApolloServer({ typeDefs, resolvers, plugins });
 const { cache } = server;
 const { url } = await startStandaloneServer(server, {
   listen: { port, host },
@@ -100,7 +119,7 @@ const { url } = await startStandaloneServer(server, {
     return { api, load: loaders(api) };
   },
 });
-console.error(`apollo peer: listening at ${url}, upstream ${baseURL}`);
+console.error(`apollo peer: listening at ${url}, upstream ${baseURL}, response cache ${maxAge > 0 ? `max age ${maxAge} s` : 'off'}`);
 
 // Apollo Server stops itself on SIGTERM and SIGINT (stopOnTerminationSignals),
 // draining the standalone server: how the bench ends it.
