@@ -32,8 +32,8 @@ type Door struct {
 }
 
 // replay is how to build an answer again: its request (with the route's
-// path values and the context of the caller it was built for, identity
-// included, without its cancellation) and its body.
+// path values, and the identity of the caller it was built for) and its
+// body.
 type replay struct {
 	req  *http.Request
 	body []byte
@@ -130,7 +130,11 @@ func (c *Cache) fill(w http.ResponseWriter, r *http.Request, next http.Handler, 
 	var out httpcache.Outcome
 	cw := &captureWriter{ResponseWriter: w, limit: c.cfg.MaxEntryBytes}
 	next.ServeHTTP(cw, r.WithContext(httpcache.WithOutcome(r.Context(), &out)))
-	rp := &replay{req: r.Clone(context.WithoutCancel(r.Context())), body: body}
+	// The replay keeps the request and the caller's identity, not the
+	// request's context: its values (the span, the access log's record,
+	// the connection's) would be kept alive with every answer, and none of
+	// them belongs to a refresh.
+	rp := &replay{req: r.Clone(identity.WithIdentity(context.Background(), id)), body: body}
 	c.keep(cw, &out, key, id, epoch, rp)
 }
 
@@ -163,7 +167,7 @@ func (c *Cache) keep(cw *captureWriter, out *httpcache.Outcome, key string, id i
 			header[k] = append([]string(nil), v...)
 		}
 	}
-	e := &entry{key: key, status: cw.status, header: header, body: cw.body.Bytes(), etag: cw.Header().Get("ETag"),
+	e := &entry{key: key, status: cw.status, header: header, body: bytes.Clone(cw.body.Bytes()), etag: cw.Header().Get("ETag"),
 		tags: f.Keys, stored: c.cfg.Now(), freshFor: lifetime, staleFor: c.cfg.StaleFor, dataAge: f.Age, replay: rp}
 	if private {
 		marker := &entry{key: key, private: true, tags: f.Keys, stored: e.stored, freshFor: lifetime, staleFor: c.cfg.StaleFor}

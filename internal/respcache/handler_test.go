@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -291,4 +292,51 @@ func TestLifetimeIsTheDoorsWordAndTheDatas(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The byte bound is a bound on memory: what the cache counts for its
+// answers is close to what keeping them costs the heap (answers of a user
+// with 10 events: 11 tags, about 600 bytes of body).
+func TestCountedBytesMatchTheHeap(t *testing.T) {
+	const n = 1000
+	o := newOrigin()
+	o.body = strings.Repeat("e", 600)
+	c, _ := newCache(t, Config{MaxBytes: 1 << 30})
+	h := c.Handler(o.handler(), Door{})
+	reqs := make([]*http.Request, n)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest("GET", "/getEventsByUserId/u"+strconv.Itoa(i), nil)
+	}
+	keys := make([][]string, n)
+	for i := range keys {
+		keys[i] = []string{"user:u" + strconv.Itoa(i)}
+		for j := range 10 {
+			keys[i] = append(keys[i], "event:u"+strconv.Itoa(i)+"-e"+strconv.Itoa(j))
+		}
+	}
+	before := heapAlloc()
+	for i, r := range reqs {
+		o.mu.Lock()
+		o.keys = keys[i]
+		o.mu.Unlock()
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	grown := heapAlloc() - before
+	runtime.KeepAlive(reqs)
+	if c.Len() != n {
+		t.Fatalf("%d answers kept; want %d", c.Len(), n)
+	}
+	ratio := float64(c.Bytes()) / float64(grown)
+	t.Logf("counted %d bytes an answer, heap grew %d (counted/heap %.2f)", c.Bytes()/n, grown/n, ratio)
+	if ratio < 0.8 || ratio > 1.25 {
+		t.Errorf("counted/heap = %.2f; want within 20%%", ratio)
+	}
+}
+
+func heapAlloc() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

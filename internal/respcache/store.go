@@ -33,6 +33,7 @@ package respcache
 
 import (
 	"container/list"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,7 +47,8 @@ type entry struct {
 	body     []byte
 	etag     string
 	tags     []string
-	private  bool // a marker: the answer is kept per caller, under another key
+	tagAt    []int // e's place in byTag[tags[i]], for removal in constant time
+	private  bool  // a marker: the answer is kept per caller, under another key
 	stored   time.Time
 	freshFor time.Duration
 	staleFor time.Duration
@@ -63,13 +65,16 @@ type store struct {
 	bytes    int64
 	order    *list.List // front: most recently used
 	byKey    map[string]*entry
-	byTag    map[string]map[*entry]struct{}
-	epoch    atomic.Uint64
-	onEvict  func()
+	// byTag lists the entries of each tag. A slice, not a set: most tags
+	// (an event's) hold one or two answers, and a map per tag cost more
+	// than the answer it indexes.
+	byTag   map[string][]*entry
+	epoch   atomic.Uint64
+	onEvict func()
 }
 
 func newStore(maxBytes int64, onEvict func()) *store {
-	return &store{maxBytes: maxBytes, order: list.New(), byKey: map[string]*entry{}, byTag: map[string]map[*entry]struct{}{}, onEvict: onEvict}
+	return &store{maxBytes: maxBytes, order: list.New(), byKey: map[string]*entry{}, byTag: map[string][]*entry{}, onEvict: onEvict}
 }
 
 func (s *store) get(key string) *entry {
@@ -96,13 +101,10 @@ func (s *store) put(e *entry, epoch uint64) bool {
 	e.elem = s.order.PushFront(e)
 	s.byKey[e.key] = e
 	s.bytes += e.size
-	for _, t := range e.tags {
-		set := s.byTag[t]
-		if set == nil {
-			set = map[*entry]struct{}{}
-			s.byTag[t] = set
-		}
-		set[e] = struct{}{}
+	e.tagAt = make([]int, len(e.tags))
+	for i, t := range e.tags {
+		e.tagAt[i] = len(s.byTag[t])
+		s.byTag[t] = append(s.byTag[t], e)
 	}
 	for s.bytes > s.maxBytes {
 		oldest := s.order.Back().Value.(*entry)
@@ -118,12 +120,19 @@ func (s *store) remove(e *entry) {
 	s.order.Remove(e.elem)
 	delete(s.byKey, e.key)
 	s.bytes -= e.size
-	for _, t := range e.tags {
-		if set := s.byTag[t]; set != nil {
-			delete(set, e)
-			if len(set) == 0 {
-				delete(s.byTag, t)
-			}
+	for i, t := range e.tags {
+		list := s.byTag[t]
+		last := len(list) - 1
+		if at := e.tagAt[i]; at != last { // the last one takes e's place
+			moved := list[last]
+			list[at] = moved
+			moved.tagAt[slices.Index(moved.tags, t)] = at
+		}
+		list[last] = nil
+		if last == 0 {
+			delete(s.byTag, t)
+		} else {
+			s.byTag[t] = list[:last]
 		}
 	}
 }
@@ -140,21 +149,27 @@ func (s *store) purge(tags []string) int {
 		if t == "*" {
 			n += len(s.byKey)
 			s.order.Init()
-			s.byKey, s.byTag, s.bytes = map[string]*entry{}, map[string]map[*entry]struct{}{}, 0
+			s.byKey, s.byTag, s.bytes = map[string]*entry{}, map[string][]*entry{}, 0
 			return n
 		}
-		for e := range s.byTag[t] {
-			s.remove(e)
+		for len(s.byTag[t]) > 0 {
+			s.remove(s.byTag[t][0])
 			n++
 		}
 	}
 	return n
 }
 
-// size is what an entry costs: its body, headers and key, and a fixed
-// part for the bookkeeping.
+// size is what an entry costs the heap, near enough: its body, headers
+// and key, its tags and their index (about 112 bytes a tag besides its
+// name), and the bookkeeping (the entry, its list element, the replay's
+// request: about 1 KB). TestCountedBytesMatchTheHeap holds the constants
+// to the heap's growth.
 func size(e *entry) int64 {
-	n := int64(len(e.body) + len(e.key) + 256)
+	n := int64(cap(e.body) + len(e.key) + 1024)
+	if e.replay != nil {
+		n += int64(len(e.replay.body))
+	}
 	for k, vs := range e.header {
 		n += int64(len(k))
 		for _, v := range vs {
@@ -162,7 +177,7 @@ func size(e *entry) int64 {
 		}
 	}
 	for _, t := range e.tags {
-		n += int64(len(t)) + 64
+		n += int64(len(t)) + 112
 	}
 	return n
 }

@@ -1,6 +1,7 @@
 package respcache
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -49,7 +50,7 @@ func TestStoreIsBoundedInBytesLeastRecentlyUsedFirst(t *testing.T) {
 	if len(s.byKey) != 3 {
 		t.Errorf("a refused entry evicted others: %v", keys(s))
 	}
-	large := kept("large", 2500) // fits alone: everything else goes
+	large := kept("large", int(2*one)) // fits alone: everything else goes
 	s.put(large, s.epoch.Load())
 	if got := strings.Join(keys(s), ","); got != "large" || s.bytes != large.size {
 		t.Errorf("kept %s (%d bytes); want only large (%d)", got, s.bytes, large.size)
@@ -90,10 +91,13 @@ func TestStorePurgesByTagAndMovesTheEpoch(t *testing.T) {
 			if s.bytes != want {
 				t.Errorf("bytes %d; want %d", s.bytes, want)
 			}
-			for tag, set := range s.byTag {
-				for e := range set {
+			for tag, list := range s.byTag {
+				for i, e := range list {
 					if s.byKey[e.key] != e {
 						t.Errorf("tag %s still indexes the removed %s", tag, e.key)
+					}
+					if e.tagAt[slices.Index(e.tags, tag)] != i {
+						t.Errorf("%s's place under %s is %v; it is at %d", e.key, tag, e.tagAt, i)
 					}
 				}
 			}
