@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/eventms/gateway/graph/transport"
 	"github.com/eventms/gateway/internal/middleware"
@@ -38,8 +40,18 @@ func Answers(csrf bool) respcache.Door {
 	return d
 }
 
-// markStale adds the stale mark to a kept GraphQL answer's extensions.
+// markStale adds the stale mark to a kept GraphQL answer's extensions. An
+// answer without extensions (the usual: a kept answer was built from fresh
+// data) gets them spliced in before its closing brace; one that may have
+// some is decoded and encoded again.
 func markStale(body []byte, age int) []byte {
+	if n := len(body); n > 1 && body[n-1] == '}' && !bytes.Contains(body, []byte(`"extensions"`)) {
+		out := make([]byte, 0, n+64)
+		out = append(out, body[:n-1]...)
+		out = append(out, `,"extensions":{"cache":{"stale":true,"age":`...)
+		out = strconv.AppendInt(out, int64(age), 10)
+		return append(out, "}}}"...)
+	}
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil {
 		return body

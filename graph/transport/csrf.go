@@ -19,8 +19,11 @@ var simpleContentTypes = map[string]bool{
 
 func mediaType(r *http.Request) string {
 	ct := r.Header.Get("Content-Type")
-	if ct == "" {
+	switch ct {
+	case "":
 		return ""
+	case mediaJSON, "application/json; charset=utf-8", "application/json;charset=utf-8":
+		return mediaJSON // what clients send, without a parse on every request
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {

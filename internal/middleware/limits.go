@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +32,7 @@ func Limits(maxBody int64, maxQuery int, next http.Handler) http.Handler {
 			tooLarge(w, maxBody)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := readBody(http.MaxBytesReader(w, r.Body, maxBody), r.ContentLength)
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &mbe):
@@ -43,18 +42,50 @@ func Limits(maxBody int64, maxQuery int, next http.Handler) http.Handler {
 			httpjson.Error(w, http.StatusBadRequest, "Bad request", "body: could not be read: "+err.Error())
 			return
 		}
-		r.Body = &Body{Reader: bytes.NewReader(body), b: body}
+		r.Body = &Body{b: body}
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readBody reads a body whole, into a buffer of its announced length when
+// it has one (no growing and copying on the way), else as io.ReadAll does.
+func readBody(body io.Reader, length int64) ([]byte, error) {
+	if length <= 0 {
+		return io.ReadAll(body)
+	}
+	b := make([]byte, length, length+1) // +1: room to see a body longer than announced
+	if _, err := io.ReadFull(body, b); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("shorter than its Content-Length (%d bytes): %w", length, err)
+		}
+		return nil, err
+	}
+	// net/http ends a body at its Content-Length; a reader that does not
+	// still gets read whole.
+	if n, _ := body.Read(b[length : length+1]); n == 0 {
+		return b, nil
+	}
+	rest, err := io.ReadAll(body)
+	return append(b[:length+1], rest...), err
 }
 
 // Body is a request body Limits has read whole. A handler that needs the
 // bytes takes them with Bytes instead of copying them again; one that reads
 // it as a stream reads it as any body.
 type Body struct {
-	*bytes.Reader
-	b []byte
+	b    []byte
+	read int
+}
+
+// Read implements io.Reader.
+func (b *Body) Read(p []byte) (int, error) {
+	if b.read >= len(b.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.b[b.read:])
+	b.read += n
+	return n, nil
 }
 
 // Bytes returns the whole body, whatever has been read of it. The caller

@@ -13,6 +13,8 @@ import (
 //	StaleFor        [1m]      after its fresh lifetime an answer is served, marked stale, while refreshed
 //	RefreshAhead    [0.2]     the last part of the fresh lifetime in which a read refreshes the answer
 //	RefreshTimeout  [10s]     bound of one background refresh
+//	MaxRefreshes    [16]      background refreshes at once; a read that finds them all busy
+//	                          leaves its answer to a later read (it is served, stale if need be)
 //	Now             [time.Now]
 type Config struct {
 	MaxBytes       int64
@@ -20,6 +22,7 @@ type Config struct {
 	StaleFor       time.Duration
 	RefreshAhead   float64
 	RefreshTimeout time.Duration
+	MaxRefreshes   int
 	Now            func() time.Time
 	Hooks          Hooks
 	// Refreshing, if set, prepares the context of a background refresh
@@ -41,7 +44,8 @@ type Hooks struct {
 type Cache struct {
 	cfg        Config
 	store      *store
-	refreshing sync.Map // key → struct{}: one background refresh per answer
+	refreshing sync.Map      // key → struct{}: one background refresh per answer
+	slots      chan struct{} // one per background refresh running
 	root       context.Context
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
@@ -64,11 +68,18 @@ func New(cfg Config) *Cache {
 	if cfg.RefreshTimeout <= 0 {
 		cfg.RefreshTimeout = 10 * time.Second
 	}
+	if cfg.MaxRefreshes <= 0 {
+		// Refreshes run beside the requests they serve: many answers
+		// falling due at once (a cache warmed in a burst) must not take
+		// the CPU, the upstream and the heap from those requests.
+		cfg.MaxRefreshes = 16
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	root, stop := context.WithCancel(context.Background())
-	return &Cache{cfg: cfg, store: newStore(cfg.MaxBytes, cfg.Hooks.Evict), root: root, stop: stop}
+	return &Cache{cfg: cfg, store: newStore(cfg.MaxBytes, cfg.Hooks.Evict), root: root, stop: stop,
+		slots: make(chan struct{}, cfg.MaxRefreshes)}
 }
 
 // Purge removes every answer tagged with one of tags ("*": all) and

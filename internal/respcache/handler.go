@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"strconv"
@@ -184,7 +183,8 @@ func (c *Cache) keep(cw *captureWriter, out *httpcache.Outcome, key string, id i
 }
 
 // refresh builds e's answer again in the background, once at a time per
-// answer, as the caller it was built for, spending none of its budgets.
+// answer and at most MaxRefreshes at once, as the caller it was built
+// for, spending none of its budgets.
 func (c *Cache) refresh(e *entry, next http.Handler) {
 	if e.replay == nil {
 		return
@@ -192,8 +192,14 @@ func (c *Cache) refresh(e *entry, next http.Handler) {
 	if _, running := c.refreshing.LoadOrStore(e.key, struct{}{}); running {
 		return
 	}
+	select {
+	case c.slots <- struct{}{}:
+	default: // all busy: a later read asks again
+		c.refreshing.Delete(e.key)
+		return
+	}
 	c.wg.Go(func() {
-		defer c.refreshing.Delete(e.key)
+		defer func() { <-c.slots; c.refreshing.Delete(e.key) }()
 		rp := e.replay
 		ctx := ratelimit.WithKey(rp.req.Context(), "")
 		if c.cfg.Refreshing != nil {
@@ -214,25 +220,38 @@ func (c *Cache) refresh(e *entry, next http.Handler) {
 }
 
 // keyOf is what a read's answer depends on: method, path and query, the
-// body (the document, its operation name and variables, or a persisted
-// document's id), and the media type asked for. The caller's identity is
-// added for private answers (privateKey).
+// media type asked for, and the body (the document, its operation name and
+// variables, or a persisted document's id): as it is up to inlineBody
+// bytes, else its SHA-256. Built in one allocation: it is computed for
+// every read, hit or miss. The caller's identity is added for private
+// answers (privateKey).
 func keyOf(r *http.Request, body []byte) string {
+	accept := r.Header.Get("Accept")
+	var sum [sha256.Size]byte
+	tail := body
+	mark := byte('b')
+	if len(body) > inlineBody {
+		sum, mark = sha256.Sum256(body), 'h'
+		tail = sum[:]
+	}
 	var b strings.Builder
+	b.Grow(len(r.Method) + len(r.URL.Path) + len(r.URL.RawQuery) + len(accept) + len(tail) + 5)
 	b.WriteString(r.Method)
 	b.WriteByte(0)
 	b.WriteString(r.URL.Path)
 	b.WriteByte('?')
 	b.WriteString(r.URL.RawQuery)
 	b.WriteByte(0)
-	b.WriteString(r.Header.Get("Accept"))
-	if len(body) > 0 {
-		sum := sha256.Sum256(body)
-		b.WriteByte(0)
-		b.WriteString(hex.EncodeToString(sum[:]))
-	}
+	b.WriteString(accept)
+	b.WriteByte(0)
+	b.WriteByte(mark)
+	b.Write(tail)
 	return b.String()
 }
+
+// inlineBody is the longest body a key holds as it is (a query and its
+// variables, usually): hashing it would cost more than the bytes.
+const inlineBody = 512
 
 func privateKey(key, userID string) string { return key + "\x00user:" + userID }
 

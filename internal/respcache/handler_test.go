@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventms/gateway/internal/httpcache"
 	"github.com/eventms/gateway/internal/identity"
+	"github.com/eventms/gateway/internal/testwait"
 )
 
 // origin is a door's stand-in: it answers with its settings, filling the
@@ -339,4 +340,49 @@ func heapAlloc() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// Background refreshes run at most MaxRefreshes at once: a read that finds
+// them busy is served and leaves the refresh to a later read.
+func TestBackgroundRefreshesAreBounded(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan string, 4)
+	var calls atomic.Int32
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) > 2 { // the refreshes
+			started <- r.URL.Path
+			<-release
+		}
+		httpcache.PolicyFrom(r.Context()).Limit(time.Minute, false)
+		_, _ = io.WriteString(w, "answer "+r.URL.Path)
+	})
+	track := func(ctx context.Context) (context.Context, func() httpcache.Freshness) {
+		return ctx, func() httpcache.Freshness {
+			return httpcache.Freshness{Used: true, FreshFor: 10 * time.Second, Keys: []string{"users"}}
+		}
+	}
+	c, clk := newCache(t, Config{MaxRefreshes: 1})
+	h := c.Handler(httpcache.Handler(inner, track), Door{})
+	serve := func(path string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Header().Get("X-Cache")
+	}
+	serve("/a")
+	serve("/b")
+	clk.Advance(9 * time.Second) // both in their refresh-ahead window
+	if serve("/a") != "hit" || serve("/b") != "hit" {
+		t.Fatal("kept answers not served")
+	}
+	testwait.Recv(t, started, "a's refresh to start")
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d calls; want 3: b's refresh must wait for a free slot", n)
+	}
+	close(release)
+	c.wg.Wait()
+	serve("/b") // a slot is free again
+	c.wg.Wait()
+	if n := calls.Load(); n != 4 {
+		t.Errorf("%d calls; want b refreshed once a slot was free", n)
+	}
 }

@@ -2,6 +2,7 @@ package respcache
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -93,5 +94,38 @@ func TestPurgeHandlerAsksFirst(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/admin/cache/purge", strings.NewReader(`{"all": true}`)))
 	if rec.Code != 403 || called {
 		t.Errorf("%d, purged %v; want 403 and nothing purged", rec.Code, called)
+	}
+}
+
+// Keys tell apart what the answer depends on, and nothing else.
+func TestKeyOf(t *testing.T) {
+	long := strings.Repeat("q", inlineBody+1)
+	req := func(method, target, accept string) *http.Request {
+		r := httptest.NewRequest(method, target, nil)
+		if accept != "" {
+			r.Header.Set("Accept", accept)
+		}
+		r.Header.Set("X-Request-ID", target+accept) // no part of the key
+		return r
+	}
+	keys := map[string]string{}
+	for name, k := range map[string]string{
+		"GET":                 keyOf(req("GET", "/getUsers", ""), nil),
+		"GET other query":     keyOf(req("GET", "/getUsers?x=1", ""), nil),
+		"GET other path":      keyOf(req("GET", "/getEvents", ""), nil),
+		"POST body a":         keyOf(req("POST", "/graphql", ""), []byte(`{"query":"{ a }"}`)),
+		"POST body b":         keyOf(req("POST", "/graphql", ""), []byte(`{"query":"{ b }"}`)),
+		"POST other accept":   keyOf(req("POST", "/graphql", "application/graphql-response+json"), []byte(`{"query":"{ a }"}`)),
+		"POST long body":      keyOf(req("POST", "/graphql", ""), []byte(long)),
+		"POST other long":     keyOf(req("POST", "/graphql", ""), []byte(long+"x")),
+		"POST body of a hash": keyOf(req("POST", "/graphql", ""), func() []byte { s := sha256.Sum256([]byte(long)); return s[:] }()),
+	} {
+		if other, dup := keys[k]; dup {
+			t.Errorf("%s and %s share a key", name, other)
+		}
+		keys[k] = name
+	}
+	if a, b := keyOf(req("GET", "/getUsers", ""), nil), keyOf(req("GET", "/getUsers", ""), nil); a != b {
+		t.Error("one request, two keys")
 	}
 }
