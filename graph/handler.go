@@ -19,6 +19,7 @@ import (
 	"github.com/eventms/gateway/graph/apq"
 	"github.com/eventms/gateway/graph/cachecontrol"
 	"github.com/eventms/gateway/graph/doccache"
+	"github.com/eventms/gateway/graph/ide"
 	"github.com/eventms/gateway/graph/limits"
 	"github.com/eventms/gateway/graph/tracing"
 	"github.com/eventms/gateway/graph/transport"
@@ -74,6 +75,7 @@ type Deps struct {
 type Handler struct {
 	http.Handler
 	streams *transport.Streams
+	cfg     Settings
 }
 
 // NewHandler builds the door from gqlgen's executor and its own transports
@@ -105,7 +107,23 @@ func NewHandler(cfg Settings, deps Deps) *Handler {
 	if cfg.CSRFPrevention {
 		h = transport.CSRF(h)
 	}
-	return &Handler{Handler: varyAccept(h), streams: streams}
+	return &Handler{Handler: varyAccept(h), streams: streams, cfg: cfg}
+}
+
+// Register mounts the door on routes: /graphql, under the door's refusals
+// and whole-answer rules, and, as the settings allow, the schema's SDL at
+// /graphql/schema.graphql, GraphiQL at / and the Playground at /playground.
+func (h *Handler) Register(routes *middleware.Routes) {
+	routes.Door(Refusals(), Answers(h.cfg.CSRFPrevention)).Handle("/graphql", h)
+	if h.cfg.GraphQL.Introspection {
+		routes.HandleUncached("GET /graphql/schema.graphql", SDL())
+	}
+	if h.cfg.GraphQL.IDE {
+		const title = "Event Management System"
+		routes.HandleUncached("GET /{$}", ide.Page(title, "/graphql"))
+		routes.HandleUncached("GET /playground", ide.Playground(title, "/graphql"))
+		routes.HandleUncached("GET "+ide.AssetPrefix, ide.Assets())
+	}
 }
 
 // Close ends every subscription and WebSocket connection ("going away").

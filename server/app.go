@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/eventms/gateway/graph"
-	"github.com/eventms/gateway/graph/ide"
 	"github.com/eventms/gateway/internal/eventsvc"
 	"github.com/eventms/gateway/internal/eventsvc/loader"
 	"github.com/eventms/gateway/internal/httpcache"
@@ -75,13 +74,19 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 			return nil, err
 		}
 		a.closers = append([]func(){cache.Close}, a.closers...)
-		upstream, track = cache, cacheReport
+		upstream, track = cache, entitycache.Track
 	}
-	guard, err := idempotencyGuard(cfg.Idempotency, conn, now)
+	guard, err := idempotency.OpenGuard[eventsvc.AddedEvent](conn, cfg.Idempotency.MaxKeys, cfg.Idempotency.TTL,
+		idempotency.Options{Lease: cfg.Idempotency.Lease}, now)
 	if err != nil {
 		return nil, err
 	}
-	if a.feed, err = addedEvents(cfg.Realtime, conn, api, m, log); err != nil {
+	// The feed of added events, and the poller that finds those other
+	// clients added upstream; in a fleet one replica at a time polls.
+	a.feed, err = eventfeed.Open(conn, cfg.Realtime.Buffer, eventfeed.Poller{List: api.Events, Interval: cfg.Realtime.PollInterval,
+		OnError: func(err error) { log.Debug("polling the upstream for added events failed", "err", err) }},
+		eventfeed.Hooks{Subscribers: m.Subscriptions, Delivered: m.SubscriptionEvent, Dropped: m.SubscriptionDropped})
+	if err != nil {
 		return nil, err
 	}
 	svc := eventsvc.New(upstream, br, guard, log, eventsvc.Options{
@@ -107,12 +112,9 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 	if err != nil {
 		return nil, err
 	}
-	a.closers = append(a.closers, who.close)
+	a.closers = append(a.closers, who.verifier.Close) // nil-safe
 
-	var reloaded func()
-	if answers != nil {
-		reloaded = func() { answers.Purge("*") }
-	}
+	reloaded := func() { answers.Purge("*") } // a nil cache purges nothing
 	mode, store, err := graph.OpenTrustedDocuments(cfg.TrustedDocuments, svc, conn, log, reloaded)
 	if err != nil {
 		return nil, err
@@ -124,7 +126,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 		AllowedOrigins: cfg.HTTP.CORSAllowedOrigins, CSRFPrevention: cfg.HTTP.CSRFPrevention, RequestTimeout: cfg.HTTP.RequestTimeout,
 		TrustedDocuments: mode},
 		graph.Deps{Service: svc, Log: log, Metrics: m, Fleet: conn, Trusted: store,
-			AuthenticateToken: who.authenticateToken(cfg.Auth.Mode), Budgets: who.budgets})
+			AuthenticateToken: who.verifier.TokenAuthenticator(cfg.Auth.Mode), Budgets: who.budgets})
 	stack := &middleware.Stack{
 		Log: log, Record: m.HTTPRequest,
 		RequestTimeout: cfg.HTTP.RequestTimeout, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
@@ -133,7 +135,7 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 		Caller: who.layer, Responses: answers, Request: svc.WithLoaders, Track: track,
 	}
 	routes := stack.Routes()
-	routes.Door(graph.Refusals(), graph.Answers(cfg.HTTP.CSRFPrevention)).Handle("/graphql", a.graphql)
+	a.graphql.Register(routes)
 	if admin := (middleware.Admin{Verifier: who.verifier, Scope: cfg.Auth.AdminScope, Token: cfg.Cache.AdminToken}); answers != nil && admin.Enabled() {
 		purge := func(ctx context.Context, tags []string) int { // the entity cache's deletions reach the fleet
 			n := answers.Purge(tags...)
@@ -141,14 +143,6 @@ func newApp(cfg config.Config, baseURL string, log *slog.Logger, now func() time
 			return n
 		}
 		routes.HandleUncached("POST /admin/cache/purge", respcache.PurgeHandler(purge, admin.Allow))
-	}
-	if cfg.GraphQL.Introspection {
-		routes.HandleUncached("GET /graphql/schema.graphql", graph.SDL())
-	}
-	if cfg.GraphQL.IDE {
-		routes.HandleUncached("GET /{$}", ide.Page("Event Management System", "/graphql"))
-		routes.HandleUncached("GET /playground", ide.Playground("Event Management System", "/graphql"))
-		routes.HandleUncached("GET "+ide.AssetPrefix, ide.Assets())
 	}
 	rest.New(svc, log).Register(routes.Door(rest.Refusals(), respcache.Door{}))
 	routes.HandleUncached("GET /healthz", http.HandlerFunc(a.health.Live))
@@ -168,16 +162,13 @@ func (a *app) endStreams() {
 	a.feed.Close()
 }
 
-// waitStreams waits for what the streams left running to end: executions
-// of answers in parts that nobody reads any more, each bounded by its
-// upstream calls' own timeouts.
-func (a *app) waitStreams() { a.graphql.Wait() }
-
 // close ends the streams, the cache's background work, the upstream
 // client's calls and the fleet's connections.
 func (a *app) close() {
 	a.endStreams()
-	a.waitStreams()
+	// What the streams left running: executions of answers in parts that
+	// nobody reads any more, each bounded by its upstream calls' timeouts.
+	a.graphql.Wait()
 	for _, c := range a.closers {
 		c()
 	}
@@ -206,21 +197,16 @@ func breakerConfig(cfg breaker.Config, conn *fleet.Conn, probeLease time.Duratio
 func entityCache(cfg config.Cache, api *eventapi.Client, conn *fleet.Conn, m *metrics.Metrics, now func() time.Time,
 	answers *respcache.Cache,
 ) (*entitycache.Cache, error) {
-	local, err := entitycache.NewMemory(cfg.MaxEntries, m.CacheEviction)
+	ecfg := cfg.Entity
+	store, local, err := entitycache.NewStore(conn, cfg.MaxEntries, ecfg.StaleIfError, m.CacheEviction)
 	if err != nil {
 		return nil, err
 	}
 	m.EnableCache(local.Len)
-	ecfg := cfg.Entity
 	ecfg.Now = now
 	ecfg.Hooks = entitycache.Hooks{Hit: m.CacheHit, Miss: m.CacheMiss, Stale: m.CacheStale, Refresh: m.CacheRefresh}
 	if answers != nil { // what a write deletes, here or in another replica, purges the answers built from it
 		ecfg.Deleted = func(keys []string) { answers.Purge(keys...) }
-	}
-	var store entitycache.Store = local
-	if conn.Shared() {
-		store = &entitycache.Tiered{Local: local,
-			Shared: entitycache.NewRedis(conn.Client(), conn.Prefix, ecfg.StaleIfError, conn.OnError)}
 	}
 	return entitycache.New(api, store, ecfg), nil
 }
@@ -233,36 +219,4 @@ func responseCache(cfg config.ResponseCache, staleFor time.Duration, m *metrics.
 		StaleFor: staleFor, Now: now, Hooks: respcache.Hooks{Lookup: lookup, Purged: purged, Evict: evict},
 		Refreshing: entitycache.WithRevalidate})
 	return c
-}
-
-// cacheReport gives a request the entity cache's report, for the HTTP
-// cache policy and the stale marks.
-func cacheReport(ctx context.Context) (context.Context, func() httpcache.Freshness) {
-	ctx, rep := entitycache.WithReport(ctx)
-	return ctx, func() httpcache.Freshness {
-		s := rep.Summary()
-		return httpcache.Freshness{Used: s.Used, Stale: s.Stale, Age: s.Age, FreshFor: s.FreshFor, Keys: s.Keys}
-	}
-}
-
-// idempotencyGuard is where addEvent's keys are claimed and outcomes kept.
-func idempotencyGuard(cfg config.Idempotency, conn *fleet.Conn, now func() time.Time) (*idempotency.Guard[eventsvc.AddedEvent], error) {
-	store, err := idempotency.NewStore[eventsvc.AddedEvent](conn, cfg.MaxKeys, now)
-	if err != nil {
-		return nil, err
-	}
-	return idempotency.NewGuard(store, cfg.TTL, idempotency.Options{Lease: cfg.Lease}), nil
-}
-
-// addedEvents starts the feed of added events and the poller that finds
-// events other clients added upstream; in a fleet the events travel on
-// Redis and one replica at a time polls.
-func addedEvents(cfg config.Realtime, conn *fleet.Conn, api *eventapi.Client, m *metrics.Metrics, log *slog.Logger) (*eventfeed.Feed, error) {
-	bus, lease := eventfeed.NewBus(conn)
-	feed := eventfeed.New(bus, cfg.Buffer, eventfeed.Hooks{
-		Subscribers: m.Subscriptions, Delivered: m.SubscriptionEvent, Dropped: m.SubscriptionDropped,
-	})
-	err := feed.Run(&eventfeed.Poller{Feed: feed, List: api.Events, Interval: cfg.PollInterval, Lease: lease,
-		OnError: func(err error) { log.Debug("polling the upstream for added events failed", "err", err) }})
-	return feed, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/eventms/gateway/internal/identity"
@@ -47,16 +46,10 @@ func newCallers(cfg config.Config, conn *fleet.Conn, m *metrics.Metrics, h *heal
 			return health.Component{Ready: s.Ready, Degraded: s.LastRefreshFailed, Detail: s}
 		})
 	}
-	admin := cfg.Auth.AdminScope
 	budgets, err := ratelimit.NewBudgets(ratelimit.Options{
 		Requests: cfg.Limits.Rate, Cost: cfg.Limits.CostBudget, MaxKeys: cfg.Limits.MaxKeys,
 		Redis: conn.Client(), Prefix: conn.KeyPrefix(), OnError: conn.OnError, Now: now,
-		// Only what the token proved exempts a caller: the admin scope or
-		// an allow-listed user id.
-		Exempt: func(ctx context.Context) bool {
-			id := identity.From(ctx)
-			return id.Authenticated() && (id.HasScope(admin) || slices.Contains(cfg.Limits.ExemptClients, id.UserID))
-		},
+		Exempt: identity.Privileged(cfg.Auth.AdminScope, cfg.Limits.ExemptClients),
 	})
 	if err != nil {
 		return nil, err
@@ -69,10 +62,7 @@ func newCallers(cfg config.Config, conn *fleet.Conn, m *metrics.Metrics, h *heal
 		})
 	}
 	c.layer = &middleware.Caller{
-		Key: ratelimit.CallerKey(func(ctx context.Context) (string, bool) {
-			id := identity.From(ctx)
-			return id.UserID, id.Authenticated()
-		}, cfg.Limits.TrustedProxies),
+		Key:              ratelimit.CallerKey(identity.UserOf, cfg.Limits.TrustedProxies),
 		Budgets:          c.budgets,
 		ClientNameHeader: cfg.Auth.ClientNameHeader, ClientVersionHeader: cfg.Auth.ClientVersionHeader,
 		OnClient: m.ClientRequest, OnRateLimited: m.RateLimited,
@@ -81,22 +71,4 @@ func newCallers(cfg config.Config, conn *fleet.Conn, m *metrics.Metrics, h *heal
 		c.layer.Authenticate = func(r *http.Request) (identity.Identity, error) { return c.verifier.Authenticate(r, mode) }
 	}
 	return c, nil
-}
-
-// authenticateToken checks a WebSocket's connection_init credentials; nil
-// with authentication off.
-func (c *callers) authenticateToken(mode identity.Mode) func(ctx context.Context, raw string) (identity.Identity, error) {
-	if c.verifier == nil {
-		return nil
-	}
-	return func(ctx context.Context, raw string) (identity.Identity, error) {
-		return c.verifier.AuthenticateToken(ctx, raw, mode)
-	}
-}
-
-// close stops the key refreshes.
-func (c *callers) close() {
-	if c.verifier != nil {
-		c.verifier.Close()
-	}
 }

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/platform/httpserver"
 	"github.com/eventms/gateway/internal/platform/logging"
 	"github.com/eventms/gateway/internal/platform/tracing"
 )
@@ -64,10 +64,10 @@ func main() {
 	}
 }
 
-// run serves until ctx ends, then drains: /readyz turns 503, new requests are
-// still served for SHUTDOWN_DRAIN_DELAY (load balancers need a moment to
-// notice), then the listener closes and in-flight requests get up to
-// SHUTDOWN_TIMEOUT to finish. listening, if set, receives the address.
+// run serves until ctx ends, then drains (httpserver.Serve): /readyz turns
+// 503, new requests are still served for SHUTDOWN_DRAIN_DELAY, streams end,
+// and in-flight requests get up to SHUTDOWN_TIMEOUT to finish. listening,
+// if set, receives the address.
 func run(ctx context.Context, cfg settings, log *slog.Logger, listening func(addr string)) error {
 	baseURL := cfg.EventAPIBaseURL
 	if baseURL == "" {
@@ -100,34 +100,11 @@ func run(ctx context.Context, cfg settings, log *slog.Logger, listening func(add
 		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("gateway listening", "addr", ln.Addr().String(), "env", cfg.Env,
 		"graphql", "/graphql", "ide", cfg.GraphQL.IDE, "introspection", cfg.GraphQL.Introspection)
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
-
-	select {
-	case err := <-serveErr:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	a.health.Drain()
-	log.Info("shutting down: draining", "drain_delay", cfg.HTTP.ShutdownDrainDelay.String(), "timeout", cfg.HTTP.ShutdownTimeout.String())
-	time.Sleep(cfg.HTTP.ShutdownDrainDelay)
-	// Subscriptions and WebSockets are not requests Shutdown waits for:
-	// end them now, "going away", so clients reconnect elsewhere.
-	a.endStreams()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", cfg.HTTP.ShutdownTimeout, err)
-	}
-	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	log.Info("stopped cleanly")
-	return nil
+	return httpserver.Serve(ctx, srv, ln, httpserver.Drain{Begin: a.health.Drain, Delay: cfg.HTTP.ShutdownDrainDelay,
+		EndStreams: a.endStreams, Timeout: cfg.HTTP.ShutdownTimeout}, log)
 }

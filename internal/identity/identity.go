@@ -58,6 +58,23 @@ func (id Identity) HasScope(s string) bool {
 	return !id.Anonymous && s != "" && slices.Contains(id.Scopes, s)
 }
 
+// UserOf returns the user id of ctx's caller and whether a token proved
+// it: the key of a per-user budget (ratelimit.CallerKey).
+func UserOf(ctx context.Context) (string, bool) {
+	id := From(ctx)
+	return id.UserID, id.Authenticated()
+}
+
+// Privileged returns whether ctx's caller is exempt from the per-caller
+// budgets. Only what a token proved counts: adminScope among its scopes,
+// or its user id in userIDs.
+func Privileged(adminScope string, userIDs []string) func(ctx context.Context) bool {
+	return func(ctx context.Context) bool {
+		id := From(ctx)
+		return id.Authenticated() && (id.HasScope(adminScope) || slices.Contains(userIDs, id.UserID))
+	}
+}
+
 type contextKey struct{}
 
 // WithIdentity returns a copy of ctx that carries id.

@@ -41,6 +41,16 @@ func (v *Verifier) AuthenticateToken(ctx context.Context, raw string, mode Mode)
 	return v.authenticate(ctx, raw, mode, true)
 }
 
+// TokenAuthenticator returns AuthenticateToken under mode, for the
+// credentials of a WebSocket's connection_init; nil when v is nil
+// (authentication off).
+func (v *Verifier) TokenAuthenticator(mode Mode) func(ctx context.Context, raw string) (Identity, error) {
+	if v == nil {
+		return nil
+	}
+	return func(ctx context.Context, raw string) (Identity, error) { return v.AuthenticateToken(ctx, raw, mode) }
+}
+
 func (v *Verifier) authenticate(ctx context.Context, raw string, mode Mode, bareAllowed bool) (Identity, error) {
 	if mode == Off {
 		return anonymous, nil

@@ -84,7 +84,11 @@ func New(cfg Config) *Cache {
 
 // Purge removes every answer tagged with one of tags ("*": all) and
 // reports how many went. A read under way does not store what it built.
+// A nil Cache keeps nothing and purges nothing.
 func (c *Cache) Purge(tags ...string) int {
+	if c == nil { // no cache: nothing kept
+		return 0
+	}
 	n := c.store.purge(tags)
 	if c.cfg.Hooks.Purged != nil && n > 0 {
 		c.cfg.Hooks.Purged(n)

@@ -110,3 +110,10 @@ func TestStorePurgesByTagAndMovesTheEpoch(t *testing.T) {
 		})
 	}
 }
+
+func TestANilCachePurgesNothing(t *testing.T) {
+	var c *Cache
+	if n := c.Purge("*"); n != 0 {
+		t.Errorf("a nil cache purged %d answers", n)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/eventms/gateway/internal/httpcache"
 )
 
 // Report is what one request's reads took from the cache: whether any
@@ -42,6 +44,17 @@ type reportKey struct{}
 func WithReport(ctx context.Context) (context.Context, *Report) {
 	r := &Report{freshLeft: -1}
 	return context.WithValue(ctx, reportKey{}, r), r
+}
+
+// Track is the cache's httpcache.Tracker: it gives a request a new
+// Report and reads it, once the answer is built, for the HTTP cache
+// policy, the stale marks and the whole-answer cache's tags.
+func Track(ctx context.Context) (context.Context, func() httpcache.Freshness) {
+	ctx, r := WithReport(ctx)
+	return ctx, func() httpcache.Freshness {
+		s := r.Summary()
+		return httpcache.Freshness{Used: s.Used, Stale: s.Stale, Age: s.Age, FreshFor: s.FreshFor, Keys: s.Keys}
+	}
 }
 
 // ReportFrom returns the Report ctx carries, or nil.

@@ -3,11 +3,15 @@ package eventfeed
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/eventms/gateway/internal/redistest"
+	"github.com/eventms/gateway/internal/state/fleet"
 	"github.com/eventms/gateway/internal/testwait"
 	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
@@ -143,5 +147,43 @@ func TestRedisBusAcrossReplicas(t *testing.T) {
 	again, _ := a.Lease(ctx, time.Minute)
 	if errA != nil || errB != nil || !okA || okB || !again {
 		t.Errorf("lease: A %v B %v A again %v (%v %v); want A only, renewable", okA, okB, again, errA, errB)
+	}
+}
+
+func TestOpenSharesEventsAcrossTheFleetOnlyOnRedis(t *testing.T) {
+	opts, err := redis.ParseURL(redistest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := redistest.Prefix(t)
+	open := func(conn *fleet.Conn) *Feed {
+		f, err := Open(conn, 8, Poller{List: func(context.Context) ([]eventapi.Event, error) { return nil, nil }, Interval: time.Hour}, Hooks{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(f.Close)
+		return f
+	}
+	conn := func() *fleet.Conn {
+		c := fleet.Dial(opts, prefix, slog.New(slog.DiscardHandler), nil)
+		t.Cleanup(c.Close)
+		return c
+	}
+	a, b := open(conn()), open(conn())
+	sub := b.Subscribe(context.Background(), "")
+	testwait.Until(t, "b's subscription to reach Redis", func() bool {
+		_ = a.Publish(context.Background(), eventapi.Event{ID: "e1", UserID: "1"})
+		return len(sub.C) > 0
+	})
+	if e := recv(t, sub); e.ID != "e1" {
+		t.Errorf("replica b received %s, want replica a's e1", e.ID)
+	}
+
+	alone, other := open(nil), open(nil) // no Redis: each replica its own memory
+	mine := other.Subscribe(context.Background(), "")
+	_ = alone.Publish(context.Background(), eventapi.Event{ID: "e2", UserID: "1"})
+	_ = other.Publish(context.Background(), eventapi.Event{ID: "e3", UserID: "1"})
+	if e := recv(t, mine); e.ID != "e3" {
+		t.Errorf("without Redis a replica received %s, want only its own e3", e.ID)
 	}
 }

@@ -13,3 +13,13 @@ func NewBus(conn *fleet.Conn) (Bus, Leaser) {
 	}
 	return &Memory{}, nil
 }
+
+// Open starts the feed of a replica on conn (see NewBus) and poll, the
+// poller that finds events other clients added upstream; poll's Feed and
+// Lease are set here. Close the feed to stop both.
+func Open(conn *fleet.Conn, buffer int, poll Poller, hooks Hooks) (*Feed, error) {
+	bus, lease := NewBus(conn)
+	f := New(bus, buffer, hooks)
+	poll.Feed, poll.Lease = f, lease
+	return f, f.Run(&poll)
+}

@@ -15,3 +15,13 @@ func NewStore[V any](conn *fleet.Conn, maxKeys int, now func() time.Time) (Store
 	}
 	return NewMemory[V](maxKeys, now)
 }
+
+// OpenGuard returns the guard of a replica on conn: its keys claimed in
+// NewStore's store and kept for ttl.
+func OpenGuard[V any](conn *fleet.Conn, maxKeys int, ttl time.Duration, opt Options, now func() time.Time) (*Guard[V], error) {
+	store, err := NewStore[V](conn, maxKeys, now)
+	if err != nil {
+		return nil, err
+	}
+	return NewGuard(store, ttl, opt), nil
+}
