@@ -9,7 +9,7 @@
 //
 // It exits 0 when the check passes, 1 when it finds a breaking change or a
 // lint violation, and 2 when it cannot read or load a schema. The rules
-// are in internal/schemadiff; docs/schema.md explains them.
+// are in graph/schemadiff; docs/schema.md explains them.
 //
 // It is a build tool, not part of the server, which is why its package may
 // import gqlparser from under internal/.
@@ -21,7 +21,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/eventms/gateway/internal/schemadiff"
+	"github.com/eventms/gateway/graph/schemadiff"
 )
 
 func main() {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/eventms/gateway/internal/schemadiff"
+	"github.com/eventms/gateway/graph/schemadiff"
 )
 
 func ExampleCheck() {

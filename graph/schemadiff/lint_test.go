@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/eventms/gateway/internal/schemadiff"
+	"github.com/eventms/gateway/graph/schemadiff"
 )
 
 func violation(coord, msg string) schemadiff.Violation {

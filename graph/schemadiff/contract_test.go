@@ -9,7 +9,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/eventms/gateway/internal/schemadiff"
+	"github.com/eventms/gateway/graph/schemadiff"
 )
 
 // The schema and baseline committed at the repository root.

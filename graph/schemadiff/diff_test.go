@@ -7,7 +7,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/eventms/gateway/internal/schemadiff"
+	"github.com/eventms/gateway/graph/schemadiff"
 )
 
 func load(t *testing.T, sdl string) *ast.Schema {
