@@ -36,12 +36,12 @@ func authGateway(t *testing.T, enabled bool) *graphtest.Gateway {
 }
 
 // queryAs posts query as user (with scopes), and decodes the answer.
-func queryAs(t *testing.T, g *graphtest.Gateway, user, scopes, query string, vars map[string]any) gqlResponse {
+func queryAs(t *testing.T, g *graphtest.Gateway, user, scopes, query string, vars map[string]any) servicetest.Response {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	_, raw := do(t, "POST", g.URL+"/graphql", "application/json", string(body), map[string]string{"X-Test-User": user, "X-Test-Scopes": scopes})
-	var out gqlResponse
-	mustUnmarshal(t, []byte(raw), &out)
+	_, raw := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", string(body), map[string]string{"X-Test-User": user, "X-Test-Scopes": scopes})
+	var out servicetest.Response
+	servicetest.MustUnmarshal(t, []byte(raw), &out)
 	return out
 }
 
@@ -66,7 +66,7 @@ func TestEmailIsVisibleToItsUserAndAdminsOnly(t *testing.T) {
 			var data struct {
 				A, B struct{ ID, UserName, Email *string }
 			}
-			mustUnmarshal(t, res.Data, &data)
+			servicetest.MustUnmarshal(t, res.Data, &data)
 			if data.A.ID == nil || *data.A.ID != "1" || data.A.UserName == nil || *data.A.UserName != "john_doe" {
 				t.Errorf("the rest of the answer did not resolve: %s", res.Data)
 			}
@@ -136,7 +136,7 @@ func TestAddEventOwnership(t *testing.T) {
 						Typename string `json:"__typename"`
 					}
 				}
-				mustUnmarshal(t, res.Data, &d)
+				servicetest.MustUnmarshal(t, res.Data, &d)
 				got = d.AddEvent.Typename
 			}
 			if got != tt.want {

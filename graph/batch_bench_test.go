@@ -11,6 +11,7 @@ import (
 
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 // BenchmarkBatchOf5VsFiveRequests compares one operation of a screen that
@@ -28,7 +29,7 @@ import (
 func BenchmarkBatchOf5VsFiveRequests(b *testing.B) {
 	bodies := make([]string, 5)
 	for i := range bodies {
-		bodies[i] = gqlBody(fmt.Sprintf(`{ user(id: "u%d") { events { id name } } }`, i+1))
+		bodies[i] = servicetest.GraphQLBody(fmt.Sprintf(`{ user(id: "u%d") { events { id name } } }`, i+1))
 	}
 	batch := "[" + strings.Join(bodies, ",") + "]"
 

@@ -11,6 +11,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/middleware"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 // BenchmarkCompression reports what coding costs and saves on two GraphQL
@@ -35,7 +36,7 @@ func BenchmarkCompression(b *testing.B) {
 		{"users", `{ users { id userName email events { id } } }`},
 		{"user200", `{ user(id: "u1") { id userName email events { id name userId details } } }`},
 	} {
-		post := []byte(gqlBody(q.query))
+		post := []byte(servicetest.GraphQLBody(q.query))
 		request := func(coding string) *http.Request {
 			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(post))
 			req.Header.Set("Content-Type", "application/json")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/testwait"
 )
 
@@ -42,7 +43,7 @@ func sendTo(t *testing.T, g *graphtest.Gateway, method, query string, header map
 	if method == http.MethodGet {
 		target += "?query=" + url.QueryEscape(query)
 	} else {
-		body = strings.NewReader(gqlBody(query))
+		body = strings.NewReader(servicetest.GraphQLBody(query))
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 // connection is an EventConnection or UserConnection as the wire carries it.
@@ -53,7 +55,7 @@ func userPage(t *testing.T, g *graphtest.Gateway, id string, args map[string]any
 	var out struct {
 		User struct{ EventsConnection connection }
 	}
-	mustUnmarshal(t, res.Data, &out)
+	servicetest.MustUnmarshal(t, res.Data, &out)
 	return out.User.EventsConnection
 }
 
@@ -211,7 +213,7 @@ func TestEventsAndUsersConnectionsPageTheListsInOrder(t *testing.T) {
 		t.Fatal(res.Errors)
 	}
 	var got struct{ Events, Users connection }
-	mustUnmarshal(t, res.Data, &got)
+	servicetest.MustUnmarshal(t, res.Data, &got)
 	if !reflect.DeepEqual(got.Events.ids(), []string{"event-1", "event-2", "event-3"}) || got.Events.TotalCount != 64 ||
 		!got.Events.PageInfo.HasNextPage || got.Events.PageInfo.HasPreviousPage {
 		t.Errorf("events: %v %d %+v", got.Events.ids(), got.Events.TotalCount, got.Events.PageInfo)
@@ -223,7 +225,7 @@ func TestEventsAndUsersConnectionsPageTheListsInOrder(t *testing.T) {
 	next := g.Query(t, `query($after: String) { eventsConnection(first: 2, after: $after) { `+connectionFields+` } }`,
 		map[string]any{"after": *got.Events.PageInfo.EndCursor})
 	var page struct{ EventsConnection connection }
-	mustUnmarshal(t, next.Data, &page)
+	servicetest.MustUnmarshal(t, next.Data, &page)
 	if !reflect.DeepEqual(page.EventsConnection.ids(), []string{"event-4", "u1-e1"}) {
 		t.Errorf("next events page: %v %+v", page.EventsConnection.ids(), next.Errors)
 	}
@@ -243,7 +245,7 @@ func TestBadPageArgumentsAreBadUserInputNamingTheArgument(t *testing.T) {
 	var lists struct {
 		EventsConnection, UsersConnection struct{ PageInfo struct{ EndCursor string } }
 	}
-	mustUnmarshal(t, res.Data, &lists)
+	servicetest.MustUnmarshal(t, res.Data, &lists)
 	allEvents, allUsers := lists.EventsConnection.PageInfo.EndCursor, lists.UsersConnection.PageInfo.EndCursor
 	g.Sim.ResetStats()
 
@@ -330,7 +332,7 @@ func TestAPageHoldingAnEmailIsCachedPrivately(t *testing.T) {
 		`{ user(id: "1") { eventsConnection { edges { node { id user { email } } } } } }`:                  "private, no-cache",
 		`{ eventsConnection(last: 1) { pageInfo { hasPreviousPage startCursor } edges { node { id } } } }`: "no-cache",
 	} {
-		resp, body := do(t, "GET", g.URL+"/graphql?query="+urlEncode(query), "", "", map[string]string{"Apollo-Require-Preflight": "true"})
+		resp, body := servicetest.Do(t, "GET", g.URL+"/graphql?query="+url.QueryEscape(query), "", "", map[string]string{"Apollo-Require-Preflight": "true"})
 		if got := resp.Header.Get("Cache-Control"); got != want || resp.StatusCode != 200 {
 			t.Errorf("%s: %d Cache-Control %q, want %q (%s)", query, resp.StatusCode, got, want, body)
 		}

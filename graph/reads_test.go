@@ -10,6 +10,7 @@ import (
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 type eventIDs struct {
@@ -28,7 +29,7 @@ func TestUserWith1000EventsFetchesAllAtOnceByDefault(t *testing.T) {
 		t.Fatal(res.Errors)
 	}
 	var got eventIDs
-	mustUnmarshal(t, res.Data, &got)
+	servicetest.MustUnmarshal(t, res.Data, &got)
 	if len(got.User.Events) != 1000 {
 		t.Fatalf("%d events, want 1000", len(got.User.Events))
 	}
@@ -81,7 +82,7 @@ func TestUsersEventsCostOneListAndOneLookupPerDistinctEvent(t *testing.T) {
 			}
 		}
 	}
-	mustUnmarshal(t, res.Data, &got)
+	servicetest.MustUnmarshal(t, res.Data, &got)
 	if len(got.Users) != 5 || len(got.Users[4].Events) != 3 || got.Users[4].Events[1].ID != "event-1" {
 		t.Fatalf("unexpected users: %+v", got.Users)
 	}
@@ -128,7 +129,7 @@ func TestFailedEventFetchIsAPartialResult(t *testing.T) {
 			Events *[]struct{ ID string }
 		}
 	}
-	mustUnmarshal(t, res.Data, &got)
+	servicetest.MustUnmarshal(t, res.Data, &got)
 	if got.Users[1].Events != nil {
 		t.Errorf("user 2's events %v, want null", *got.Users[1].Events)
 	}
@@ -150,7 +151,7 @@ func TestTimeoutHasItsCode(t *testing.T) {
 		t.Fatalf("errors %+v, want one UPSTREAM_TIMEOUT", res.Errors)
 	}
 	var got struct{ User struct{ ID string } }
-	mustUnmarshal(t, res.Data, &got)
+	servicetest.MustUnmarshal(t, res.Data, &got)
 	if got.User.ID != "2" {
 		t.Errorf("user did not resolve beside the failing field: %s", res.Data)
 	}
@@ -169,7 +170,7 @@ func TestUnknownIDs(t *testing.T) {
 		}
 		Nobody, Nothing *struct{ ID string }
 	}
-	mustUnmarshal(t, res.Data, &got)
+	servicetest.MustUnmarshal(t, res.Data, &got)
 	if len(got.User.Events) != 1 || got.User.Events[0].ID != "event-1" {
 		t.Errorf("user 1 events %+v, want just event-1 (event-3 is gone)", got.User.Events)
 	}

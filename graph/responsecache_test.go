@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func cachedAnswersOver(t *testing.T, sim eventsim.Config, opts ...graphtest.Opti
 // post sends query (POST) with headers and returns the answer and X-Cache.
 func post(t *testing.T, g *graphtest.Gateway, query string, headers map[string]string) (string, http.Header) {
 	t.Helper()
-	resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(query), headers)
+	resp, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", servicetest.GraphQLBody(query), headers)
 	if resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
@@ -109,7 +110,7 @@ func TestWhatIsNeverKept(t *testing.T) {
 		t.Errorf("user 2 has %d events; both mutations must have run", stored)
 	}
 	for range 2 {
-		resp, _ := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(`{ user(id: "1") { id ... @defer { events { id } } } }`),
+		resp, _ := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", servicetest.GraphQLBody(`{ user(id: "1") { id ... @defer { events { id } } } }`),
 			map[string]string{"Accept": "multipart/mixed;deferSpec=20220824, application/json"})
 		if resp.Header.Get("X-Cache") != "" {
 			t.Errorf("a deferred answer: X-Cache %q; want never kept", resp.Header.Get("X-Cache"))
@@ -121,15 +122,15 @@ func TestWhatIsNeverKept(t *testing.T) {
 // 304 from the key alone.
 func TestRevalidationFromTheKeyAlone(t *testing.T) {
 	g, _ := cachedAnswers(t)
-	url := g.URL + "/graphql?query=" + urlEncode(userWithEvents)
+	url := g.URL + "/graphql?query=" + url.QueryEscape(userWithEvents)
 	pre := map[string]string{"Apollo-Require-Preflight": "true"}
-	resp, _ := do(t, "GET", url, "", "", pre)
+	resp, _ := servicetest.Do(t, "GET", url, "", "", pre)
 	etag := resp.Header.Get("ETag")
 	if etag == "" {
 		t.Fatal("no ETag")
 	}
 	calls := upstreamCalls(g)
-	resp, body := do(t, "GET", url, "", "", map[string]string{"Apollo-Require-Preflight": "true", "If-None-Match": etag})
+	resp, body := servicetest.Do(t, "GET", url, "", "", map[string]string{"Apollo-Require-Preflight": "true", "If-None-Match": etag})
 	if resp.StatusCode != 304 || body != "" || resp.Header.Get("X-Cache") != "hit" || resp.Header.Get("ETag") != etag {
 		t.Errorf("%d X-Cache %q ETag %q %q; want 304 from the cache with the same ETag", resp.StatusCode, resp.Header.Get("X-Cache"), resp.Header.Get("ETag"), body)
 	}
@@ -138,7 +139,7 @@ func TestRevalidationFromTheKeyAlone(t *testing.T) {
 	}
 	// The CSRF rule holds for kept answers too: a GET without a preflight
 	// header is refused, not served from the cache.
-	if resp, _ := do(t, "GET", url, "", "", nil); resp.StatusCode != 400 {
+	if resp, _ := servicetest.Do(t, "GET", url, "", "", nil); resp.StatusCode != 400 {
 		t.Errorf("a GET without a preflight header: %d; want the CSRF refusal", resp.StatusCode)
 	}
 }
@@ -160,7 +161,7 @@ func TestStaleWhileRevalidateAndRefreshAhead(t *testing.T) {
 	var got struct {
 		Extensions struct{ Cache struct{ Stale bool } }
 	}
-	mustUnmarshal(t, []byte(body), &got)
+	servicetest.MustUnmarshal(t, []byte(body), &got)
 	if h.Get("X-Cache") != "stale" || h.Get("Warning") == "" || h.Get("Age") == "" || !got.Extensions.Cache.Stale {
 		t.Errorf("X-Cache %q Warning %q Age %q %s; want a stale answer marked so", h.Get("X-Cache"), h.Get("Warning"), h.Get("Age"), body)
 	}
@@ -224,11 +225,11 @@ func TestKeptAnswersOfPersistedQueries(t *testing.T) {
 	g, _ := cachedAnswers(t)
 	body, _ := json.Marshal(map[string]any{"query": userWithEvents, "extensions": map[string]any{
 		"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha256Hex(userWithEvents)}}})
-	do(t, "POST", g.URL+"/graphql", "application/json", string(body), nil)
+	servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", string(body), nil)
 	hashOnly, _ := json.Marshal(map[string]any{"extensions": map[string]any{
 		"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha256Hex(userWithEvents)}}})
-	do(t, "POST", g.URL+"/graphql", "application/json", string(hashOnly), nil)
-	resp, answer := do(t, "POST", g.URL+"/graphql", "application/json", string(hashOnly), nil)
+	servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", string(hashOnly), nil)
+	resp, answer := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", string(hashOnly), nil)
 	if resp.Header.Get("X-Cache") != "hit" || !strings.Contains(answer, "event-3") {
 		t.Errorf("by APQ hash: X-Cache %q %s; want a kept answer", resp.Header.Get("X-Cache"), answer)
 	}

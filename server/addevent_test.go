@@ -77,7 +77,7 @@ func TestNewEventIsVisibleAtOnce(t *testing.T) {
 			}
 		}
 	}
-	mustUnmarshal(t, res.Data, &out)
+	servicetest.MustUnmarshal(t, res.Data, &out)
 	ev := out.AddEvent.Event
 	if ev.Name != "Party" || len(ev.User.Events) != 2 || ev.User.Events[1].ID != ev.ID {
 		t.Fatalf("in the mutation's own answer: %+v, want the trimmed name and the new event in the user's list", ev)
@@ -85,7 +85,7 @@ func TestNewEventIsVisibleAtOnce(t *testing.T) {
 	var got struct {
 		User struct{ Events []struct{ ID string } }
 	}
-	mustUnmarshal(t, g.query(t, `{ user(id: "2") { events { id } } }`, nil).Data, &got)
+	servicetest.MustUnmarshal(t, g.query(t, `{ user(id: "2") { events { id } } }`, nil).Data, &got)
 	if len(got.User.Events) != 2 || got.User.Events[1].ID != ev.ID {
 		t.Errorf("GraphQL user 2 events %+v, want the new event last", got.User.Events)
 	}

@@ -81,7 +81,7 @@ func TestAddEventDuringAnOutage(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // connection refused from now on
-	a, err := newTestApp(servicetest.Config(t), "http://"+addr, discardLog())
+	a, err := newTestApp(servicetest.Config(t), "http://"+addr, servicetest.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

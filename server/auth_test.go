@@ -20,6 +20,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/redistest"
+	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/testwait"
 )
 
@@ -106,7 +107,7 @@ func TestAuthenticationOwnershipAndASharedRateLimit(t *testing.T) {
 	t.Cleanup(up.Close)
 	var replicas []string
 	for range 2 {
-		a, err := newTestApp(authConfig(t, p, "8/1m", rs.URL(), prefix), up.URL, discardLog())
+		a, err := newTestApp(authConfig(t, p, "8/1m", rs.URL(), prefix), up.URL, servicetest.Discard())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,15 +116,15 @@ func TestAuthenticationOwnershipAndASharedRateLimit(t *testing.T) {
 		t.Cleanup(srv.Close)
 		replicas = append(replicas, srv.URL)
 	}
-	gql := func(url, token, query string) (*http.Response, gqlResponse) {
+	gql := func(url, token, query string) (*http.Response, servicetest.Response) {
 		t.Helper()
 		h := map[string]string{}
 		if token != "" {
 			h["Authorization"] = "Bearer " + token
 		}
-		resp, raw := do(t, "POST", url+"/graphql", "application/json", gqlBody(query), h)
-		var out gqlResponse
-		mustUnmarshal(t, []byte(raw), &out)
+		resp, raw := servicetest.Do(t, "POST", url+"/graphql", "application/json", servicetest.GraphQLBody(query), h)
+		var out servicetest.Response
+		servicetest.MustUnmarshal(t, []byte(raw), &out)
 		return resp, out
 	}
 
@@ -142,7 +143,7 @@ func TestAuthenticationOwnershipAndASharedRateLimit(t *testing.T) {
 			if token != "" {
 				h["Authorization"] = "Bearer " + token
 			}
-			resp, body := do(t, "GET", replicas[1]+"/getUsers", "", "", h)
+			resp, body := servicetest.Do(t, "GET", replicas[1]+"/getUsers", "", "", h)
 			if resp.StatusCode != 401 || !strings.Contains(body, `"Unauthorized"`) || token != "" && strings.Contains(body, token) {
 				t.Errorf("REST, %s token: %d %s", name, resp.StatusCode, body)
 			}
@@ -183,7 +184,7 @@ func TestAuthenticationOwnershipAndASharedRateLimit(t *testing.T) {
 			res.Errors[0].Extensions["code"] != "RATE_LIMITED" || res.Errors[0].Extensions["retryAfter"] == nil {
 			t.Errorf("ninth: %d Retry-After %q %+v", resp.StatusCode, resp.Header.Get("Retry-After"), res)
 		}
-		resp, body := do(t, "GET", replicas[0]+"/getUsers", "", "", map[string]string{"Authorization": "Bearer " + user3})
+		resp, body := servicetest.Do(t, "GET", replicas[0]+"/getUsers", "", "", map[string]string{"Authorization": "Bearer " + user3})
 		if resp.StatusCode != 429 || !strings.Contains(body, `"retryAfter"`) {
 			t.Errorf("REST tenth: %d %s", resp.StatusCode, body)
 		}
@@ -201,7 +202,7 @@ func TestWebSocketAuthenticatesByConnectionInit(t *testing.T) {
 	p := newIDP(t)
 	up := httptest.NewServer(eventsim.New(eventsim.Config{}))
 	t.Cleanup(up.Close)
-	a, err := newTestApp(authConfig(t, p, "", "", ""), up.URL, discardLog())
+	a, err := newTestApp(authConfig(t, p, "", "", ""), up.URL, servicetest.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

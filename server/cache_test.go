@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 const userEvents = `{ user(id: "1") { userName events { id name } } }`
@@ -40,10 +41,10 @@ func TestStaleAnswersSaySoAndOutagesAreSurvived(t *testing.T) {
 	clock.Advance(10 * time.Minute) // past fresh and stale-while-revalidate, within stale-if-error
 
 	body, _ := json.Marshal(map[string]any{"query": userEvents})
-	resp, raw := do(t, "POST", g.url+"/graphql", "application/json", string(body), nil)
+	resp, raw := servicetest.Do(t, "POST", g.url+"/graphql", "application/json", string(body), nil)
 	var res struct {
 		Data       json.RawMessage
-		Errors     []gqlError
+		Errors     []servicetest.GraphQLError
 		Extensions struct {
 			Cache struct {
 				Stale bool
@@ -51,12 +52,12 @@ func TestStaleAnswersSaySoAndOutagesAreSurvived(t *testing.T) {
 			}
 		}
 	}
-	mustUnmarshal(t, []byte(raw), &res)
+	servicetest.MustUnmarshal(t, []byte(raw), &res)
 	if resp.StatusCode != 200 || len(res.Errors) > 0 || !strings.Contains(string(res.Data), "john_doe") ||
 		!res.Extensions.Cache.Stale || res.Extensions.Cache.Age != 600 {
 		t.Errorf("GraphQL during the outage: %d %s; want the data with cache {stale, age 600}", resp.StatusCode, raw)
 	}
-	resp, raw = do(t, "GET", g.url+"/getEventsByUserId/1", "", "", nil)
+	resp, raw = servicetest.Do(t, "GET", g.url+"/getEventsByUserId/1", "", "", nil)
 	if resp.StatusCode != 200 || resp.Header.Get("Age") != "600" || !strings.Contains(resp.Header.Get("Warning"), "110") ||
 		resp.Header.Get("Cache-Control") != "no-cache" || !strings.Contains(raw, "event-3") {
 		t.Errorf("REST during the outage: %d Age %q Warning %q Cache-Control %q %s", resp.StatusCode,
@@ -67,7 +68,7 @@ func TestStaleAnswersSaySoAndOutagesAreSurvived(t *testing.T) {
 		t.Errorf("unseen user during the outage: %+v; want UPSTREAM_UNAVAILABLE", res.Errors)
 	}
 	var ready map[string]any
-	resp, raw = do(t, "GET", g.url+"/readyz", "", "", nil)
+	resp, raw = servicetest.Do(t, "GET", g.url+"/readyz", "", "", nil)
 	_ = json.Unmarshal([]byte(raw), &ready)
 	if resp.StatusCode != 200 || ready["status"] != "degraded" {
 		t.Errorf("/readyz during the outage: %d %s; want 200 degraded", resp.StatusCode, raw)
@@ -108,7 +109,7 @@ func TestHTTPCachingHeaders(t *testing.T) {
 		for k, v := range header {
 			h[k] = v
 		}
-		return do(t, "GET", g.url+"/graphql?query="+url.QueryEscape(query), "", "", h)
+		return servicetest.Do(t, "GET", g.url+"/graphql?query="+url.QueryEscape(query), "", "", h)
 	}
 	tests := []struct {
 		name, method, path, query string
@@ -127,7 +128,7 @@ func TestHTTPCachingHeaders(t *testing.T) {
 		if tt.query != "" {
 			resp, _ = gqlGet(tt.query, nil)
 		} else {
-			resp, _ = do(t, tt.method, g.url+tt.path, "", "", nil)
+			resp, _ = servicetest.Do(t, tt.method, g.url+tt.path, "", "", nil)
 		}
 		if tt.wantCC != "" && resp.Header.Get("Cache-Control") != tt.wantCC {
 			t.Errorf("%s: Cache-Control %q; want %q", tt.name, resp.Header.Get("Cache-Control"), tt.wantCC)
@@ -137,21 +138,21 @@ func TestHTTPCachingHeaders(t *testing.T) {
 		t.Errorf("GraphQL GET Vary %q; want Accept", resp.Header.Values("Vary"))
 	}
 	body, _ := json.Marshal(map[string]any{"query": addEventMutation, "variables": map[string]any{"input": map[string]any{"name": "x", "userId": "1"}}})
-	if resp, _ := do(t, "POST", g.url+"/graphql", "application/json", string(body), nil); resp.Header.Get("Cache-Control") != "no-store" {
+	if resp, _ := servicetest.Do(t, "POST", g.url+"/graphql", "application/json", string(body), nil); resp.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("mutation: Cache-Control %q; want no-store", resp.Header.Get("Cache-Control"))
 	}
 
 	// ETag and 304, and a new ETag once a write changed the answer.
-	first, _ := do(t, "GET", g.url+"/getEventsByUserId/3", "", "", nil)
+	first, _ := servicetest.Do(t, "GET", g.url+"/getEventsByUserId/3", "", "", nil)
 	etag := first.Header.Get("ETag")
 	if etag == "" {
 		t.Fatal("no ETag on a REST read")
 	}
-	if resp, raw := do(t, "GET", g.url+"/getEventsByUserId/3", "", "", map[string]string{"If-None-Match": etag}); resp.StatusCode != 304 || raw != "" {
+	if resp, raw := servicetest.Do(t, "GET", g.url+"/getEventsByUserId/3", "", "", map[string]string{"If-None-Match": etag}); resp.StatusCode != 304 || raw != "" {
 		t.Errorf("If-None-Match with the ETag: %d %q; want 304 and no body", resp.StatusCode, raw)
 	}
 	g.post(t, "/addEvent", `{"name":"Changes it","userId":"3"}`, nil, nil)
-	if resp, _ := do(t, "GET", g.url+"/getEventsByUserId/3", "", "", map[string]string{"If-None-Match": etag}); resp.StatusCode != 200 || resp.Header.Get("ETag") == etag {
+	if resp, _ := servicetest.Do(t, "GET", g.url+"/getEventsByUserId/3", "", "", map[string]string{"If-None-Match": etag}); resp.StatusCode != 200 || resp.Header.Get("ETag") == etag {
 		t.Errorf("after a write: %d ETag %q; want 200 with a new ETag", resp.StatusCode, resp.Header.Get("ETag"))
 	}
 	gq, _ := gqlGet(`{ user(id: "3") { events { id } } }`, nil)

@@ -19,13 +19,13 @@ func TestUpstreamDetailsDoNotLeak(t *testing.T) {
 		upstream.Close() // connection refused from now on
 		cfg := servicetest.Config(t)
 		cfg.Upstream.DetailedErrors = detailed
-		a, err := newTestApp(cfg, "http://"+host, discardLog())
+		a, err := newTestApp(cfg, "http://"+host, servicetest.Discard())
 		if err != nil {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(a.handler)
-		_, gqlBodyText := do(t, "POST", srv.URL+"/graphql", "application/json", gqlBody(`{ user(id: "3") { id } }`), nil)
-		_, restBody := do(t, "GET", srv.URL+"/getEventsByUserId/3", "", "", nil)
+		_, gqlBodyText := servicetest.Do(t, "POST", srv.URL+"/graphql", "application/json", servicetest.GraphQLBody(`{ user(id: "3") { id } }`), nil)
+		_, restBody := servicetest.Do(t, "GET", srv.URL+"/getEventsByUserId/3", "", "", nil)
 		srv.Close()
 		a.close()
 		for door, body := range map[string]string{"GraphQL": gqlBodyText, "REST": restBody} {
@@ -48,7 +48,7 @@ func TestInvalidUTF8IsRefused(t *testing.T) {
 	if resp.StatusCode != 400 || !strings.Contains(rest["message"].(string), "name: must be valid UTF-8") {
 		t.Errorf("REST: %d %v", resp.StatusCode, rest)
 	}
-	resp, body := do(t, "POST", g.url+"/graphql", "application/json",
+	resp, body := servicetest.Do(t, "POST", g.url+"/graphql", "application/json",
 		"{\"query\":\"mutation($in: AddEventInput!) { addEvent(input: $in) { __typename } }\",\"variables\":{\"in\":{\"name\":\"\xff\",\"userId\":\"1\"}}}", nil)
 	if resp.StatusCode != 400 || !strings.Contains(body, "variables.in.name: must be valid UTF-8") {
 		t.Errorf("GraphQL: %d %s", resp.StatusCode, body)

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"testing"
 	"time"
 
@@ -41,7 +40,7 @@ func newGateway(t testing.TB, simCfg eventsim.Config, mod func(*config.Config), 
 	if mod != nil {
 		mod(&cfg)
 	}
-	a, err := newTestApp(cfg, upstream.URL, discardLog(), now...)
+	a, err := newTestApp(cfg, upstream.URL, servicetest.Discard(), now...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,19 +53,19 @@ func newGateway(t testing.TB, simCfg eventsim.Config, mod func(*config.Config), 
 // cachedGateway is a gateway with the entity cache on (default ages: fresh
 // 5s, stale-while-revalidate 1m, stale-if-error 6h) on a fake clock, in
 // front of a simulator the test can stop.
-func cachedGateway(t *testing.T, mod func(*config.Config)) (*gateway, *fakeClock, func()) {
+func cachedGateway(t *testing.T, mod func(*config.Config)) (*gateway, *servicetest.Clock, func()) {
 	t.Helper()
 	sim := eventsim.New(eventsim.Config{})
 	upstream := httptest.NewServer(sim)
 	t.Cleanup(upstream.Close)
-	clock := newFakeClock()
+	clock := servicetest.NewClock()
 	cfg := servicetest.Config(t)
 	cfg.Cache.Enabled = true
 	cfg.HTTP.ReadyCheckInterval = 0
 	if mod != nil {
 		mod(&cfg)
 	}
-	a, err := newTestApp(cfg, upstream.URL, discardLog(), clock.Now)
+	a, err := newTestApp(cfg, upstream.URL, servicetest.Discard(), clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +85,7 @@ func gatewayOver(t *testing.T, sim *eventsim.Sim, upstream http.HandlerFunc) *ga
 	t.Helper()
 	up := httptest.NewServer(upstream)
 	t.Cleanup(up.Close)
-	a, err := newTestApp(servicetest.Config(t), up.URL, discardLog())
+	a, err := newTestApp(servicetest.Config(t), up.URL, servicetest.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +97,12 @@ func gatewayOver(t *testing.T, sim *eventsim.Sim, upstream http.HandlerFunc) *ga
 
 func (g *gateway) server() *servicetest.Server { return &servicetest.Server{URL: g.url} }
 
-func (g *gateway) query(t testing.TB, q string, vars map[string]any) gqlResponse {
+func (g *gateway) query(t testing.TB, q string, vars map[string]any) servicetest.Response {
 	t.Helper()
 	return g.server().Query(t, q, vars)
 }
 
-func (g *gateway) tryQuery(q string, vars map[string]any) (gqlResponse, error) {
+func (g *gateway) tryQuery(q string, vars map[string]any) (servicetest.Response, error) {
 	return g.server().TryQuery(q, vars)
 }
 
@@ -116,20 +115,3 @@ func (g *gateway) post(t testing.TB, path, body string, header map[string]string
 	t.Helper()
 	return g.server().Post(t, path, body, header, out)
 }
-
-type (
-	gqlError    = servicetest.GraphQLError
-	gqlResponse = servicetest.Response
-	fakeClock   = servicetest.Clock
-)
-
-var (
-	do            = servicetest.Do
-	send          = servicetest.Send
-	mustUnmarshal = servicetest.MustUnmarshal
-	gqlBody       = servicetest.GraphQLBody
-	discardLog    = servicetest.Discard
-	newFakeClock  = servicetest.NewClock
-)
-
-func urlEncode(s string) string { return url.QueryEscape(s) }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 // GraphQL Playground is a development tool, like GraphiQL: served at
@@ -29,11 +30,11 @@ func TestPlaygroundOnlyInDevelopment(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGateway(t, eventsim.Config{}, tt.mod)
-			resp, body := do(t, "GET", g.url+"/playground", "", "", nil)
+			resp, body := servicetest.Do(t, "GET", g.url+"/playground", "", "", nil)
 			if resp.StatusCode != tt.status || tt.status == 200 && !strings.Contains(body, "GraphQLPlayground.init(") {
 				t.Errorf("/playground: %d %.200s, want %d", resp.StatusCode, body, tt.status)
 			}
-			if resp, _ := do(t, "GET", g.url+"/ide/playground/middleware.js", "", "", nil); resp.StatusCode != tt.status {
+			if resp, _ := servicetest.Do(t, "GET", g.url+"/ide/playground/middleware.js", "", "", nil); resp.StatusCode != tt.status {
 				t.Errorf("/ide/playground/middleware.js: %d, want %d", resp.StatusCode, tt.status)
 			}
 		})

@@ -19,10 +19,10 @@ import (
 
 func TestHealthAndReadiness(t *testing.T) {
 	g := newGateway(t, eventsim.Config{}, func(c *config.Config) { c.HTTP.ReadyCheckInterval = 0 })
-	if resp, body := do(t, "GET", g.url+"/healthz", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
+	if resp, body := servicetest.Do(t, "GET", g.url+"/healthz", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
 		t.Errorf("healthz: %d %s", resp.StatusCode, body)
 	}
-	resp, body := do(t, "GET", g.url+"/readyz", "", "", nil)
+	resp, body := servicetest.Do(t, "GET", g.url+"/readyz", "", "", nil)
 	var ready struct {
 		Status         string
 		Upstream       struct{ Reachable bool }
@@ -33,7 +33,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("readyz: %d %s", resp.StatusCode, body)
 	}
 	g.app.health.Drain()
-	if resp, body := do(t, "GET", g.url+"/readyz", "", "", nil); resp.StatusCode != 503 || !strings.Contains(body, `"draining"`) {
+	if resp, body := servicetest.Do(t, "GET", g.url+"/readyz", "", "", nil); resp.StatusCode != 503 || !strings.Contains(body, `"draining"`) {
 		t.Errorf("readyz while draining: %d %s", resp.StatusCode, body)
 	}
 }
@@ -50,7 +50,7 @@ func TestNotReadyWhenUpstreamIsDown(t *testing.T) {
 	defer a.close()
 	srv := httptest.NewServer(a.handler)
 	defer srv.Close()
-	resp, body := do(t, "GET", srv.URL+"/readyz", "", "", nil)
+	resp, body := servicetest.Do(t, "GET", srv.URL+"/readyz", "", "", nil)
 	if resp.StatusCode != 503 || !strings.Contains(body, `"reachable":false`) || !strings.Contains(body, `"not ready"`) {
 		t.Errorf("readyz with a dead upstream: %d %s", resp.StatusCode, body)
 	}
@@ -59,9 +59,9 @@ func TestNotReadyWhenUpstreamIsDown(t *testing.T) {
 func TestMetricsAreExposed(t *testing.T) {
 	g := newGateway(t, eventsim.Config{}, nil)
 	g.sim.DropNext(1)
-	do(t, "POST", g.url+"/graphql", "application/json", `{"query":"query UserEvents { users { events { id } } }","operationName":"UserEvents"}`, nil)
+	servicetest.Do(t, "POST", g.url+"/graphql", "application/json", `{"query":"query UserEvents { users { events { id } } }","operationName":"UserEvents"}`, nil)
 	g.addEvent(t, map[string]any{"name": "m", "userId": "1"}, nil)
-	_, body := do(t, "GET", g.url+"/metrics", "", "", nil)
+	_, body := servicetest.Do(t, "GET", g.url+"/metrics", "", "", nil)
 	for _, want := range []string{
 		`gateway_http_requests_total{method="POST",route="/graphql",status="200"} 2`,
 		`gateway_http_request_duration_seconds_count{route="/graphql"} 2`,
@@ -93,11 +93,11 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 	srv := httptest.NewServer(a.handler)
 	defer srv.Close()
 
-	resp, _ := do(t, "POST", srv.URL+"/graphql", "application/json", `{"query":"query Who { user(id: \"1\") { id } }"}`, map[string]string{"X-Request-ID": "abc-123"})
+	resp, _ := servicetest.Do(t, "POST", srv.URL+"/graphql", "application/json", `{"query":"query Who { user(id: \"1\") { id } }"}`, map[string]string{"X-Request-ID": "abc-123"})
 	if got := resp.Header.Get("X-Request-ID"); got != "abc-123" {
 		t.Errorf("X-Request-ID echoed as %q", got)
 	}
-	resp, _ = do(t, "GET", srv.URL+"/getUsers", "", "", map[string]string{"X-Request-ID": strings.Repeat("x", 200)})
+	resp, _ = servicetest.Do(t, "GET", srv.URL+"/getUsers", "", "", map[string]string{"X-Request-ID": strings.Repeat("x", 200)})
 	if got := resp.Header.Get("X-Request-ID"); len(got) != 24 {
 		t.Errorf("oversize X-Request-ID not replaced: %q", got)
 	}
@@ -124,7 +124,7 @@ func TestCSRFAndMethods(t *testing.T) {
 		want                         string
 	}{
 		{"form post", "POST", "/graphql", "application/x-www-form-urlencoded", "query=%7Busers%7Bid%7D%7D", nil, 400, "Cross-Site Request Forgery"},
-		{"text/plain post", "POST", "/graphql", "text/plain", gqlBody("{ users { id } }"), nil, 400, "Cross-Site Request Forgery"},
+		{"text/plain post", "POST", "/graphql", "text/plain", servicetest.GraphQLBody("{ users { id } }"), nil, 400, "Cross-Site Request Forgery"},
 		{"plain GET", "GET", "/graphql?query=" + q, "", "", nil, 400, "Cross-Site Request Forgery"},
 		{"preflighted GET", "GET", "/graphql?query=" + q, "", "", map[string]string{"Apollo-Require-Preflight": "true"}, 200, `"users"`},
 		{"GET with operation header", "GET", "/graphql?query=" + q, "", "", map[string]string{"X-Apollo-Operation-Name": "U"}, 200, `"users"`},
@@ -133,7 +133,7 @@ func TestCSRFAndMethods(t *testing.T) {
 		{"REST json with charset", "POST", "/addEvent", "application/json; charset=utf-8", `{"name":"x","userId":"1"}`, nil, 200, `"success":true`},
 	}
 	for _, tt := range tests {
-		resp, body := do(t, tt.method, g.url+tt.path, tt.ct, tt.body, tt.header)
+		resp, body := servicetest.Do(t, tt.method, g.url+tt.path, tt.ct, tt.body, tt.header)
 		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) {
 			t.Errorf("%s: %d %.200s; want %d with %s", tt.name, resp.StatusCode, body, tt.status, tt.want)
 		}
@@ -154,31 +154,31 @@ func TestProductionDefaults(t *testing.T) {
 	})
 	dev := newGateway(t, eventsim.Config{}, nil)
 
-	if _, body := do(t, "POST", g.url+"/graphql", "application/json", gqlBody("{ __schema { types { name } } }"), nil); !strings.Contains(body, `"code":"INTROSPECTION_DISABLED"`) || strings.Contains(body, `"data"`) {
+	if _, body := servicetest.Do(t, "POST", g.url+"/graphql", "application/json", servicetest.GraphQLBody("{ __schema { types { name } } }"), nil); !strings.Contains(body, `"code":"INTROSPECTION_DISABLED"`) || strings.Contains(body, `"data"`) {
 		t.Errorf("production introspection: %.200s", body)
 	}
-	if resp, _ := do(t, "GET", g.url+"/", "", "", nil); resp.StatusCode != 404 {
+	if resp, _ := servicetest.Do(t, "GET", g.url+"/", "", "", nil); resp.StatusCode != 404 {
 		t.Errorf("production IDE: %d, want 404", resp.StatusCode)
 	}
-	if resp, body := do(t, "GET", dev.url+"/", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, "graphiql") {
+	if resp, body := servicetest.Do(t, "GET", dev.url+"/", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, "graphiql") {
 		t.Errorf("development IDE: %d", resp.StatusCode)
 	}
-	if resp, _ := do(t, "GET", g.url+"/graphql/schema.graphql", "", "", nil); resp.StatusCode != 404 {
+	if resp, _ := servicetest.Do(t, "GET", g.url+"/graphql/schema.graphql", "", "", nil); resp.StatusCode != 404 {
 		t.Errorf("production SDL: %d, want 404", resp.StatusCode)
 	}
-	if resp, body := do(t, "GET", dev.url+"/graphql/schema.graphql", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, "type Query") {
+	if resp, body := servicetest.Do(t, "GET", dev.url+"/graphql/schema.graphql", "", "", nil); resp.StatusCode != 200 || !strings.Contains(body, "type Query") {
 		t.Errorf("development SDL: %d", resp.StatusCode)
 	}
-	_, prodBody := do(t, "POST", g.url+"/graphql", "application/json", gqlBody("{ userz { id } }"), nil)
-	_, devBody := do(t, "POST", dev.url+"/graphql", "application/json", gqlBody("{ userz { id } }"), nil)
+	_, prodBody := servicetest.Do(t, "POST", g.url+"/graphql", "application/json", servicetest.GraphQLBody("{ userz { id } }"), nil)
+	_, devBody := servicetest.Do(t, "POST", dev.url+"/graphql", "application/json", servicetest.GraphQLBody("{ userz { id } }"), nil)
 	if strings.Contains(prodBody, "Did you mean") || !strings.Contains(devBody, "Did you mean") {
 		t.Errorf("suggestions: production %s / development %s", prodBody, devBody)
 	}
 	origin := map[string]string{"Origin": "https://app.example.com"}
-	if resp, _ := do(t, "POST", g.url+"/graphql", "application/json", gqlBody("{ users { id } }"), origin); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+	if resp, _ := servicetest.Do(t, "POST", g.url+"/graphql", "application/json", servicetest.GraphQLBody("{ users { id } }"), origin); resp.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Error("production allows any origin by default")
 	}
-	if resp, _ := do(t, "POST", dev.url+"/graphql", "application/json", gqlBody("{ users { id } }"), origin); resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+	if resp, _ := servicetest.Do(t, "POST", dev.url+"/graphql", "application/json", servicetest.GraphQLBody("{ users { id } }"), origin); resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Error("development CORS default is not *")
 	}
 }

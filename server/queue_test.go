@@ -43,7 +43,7 @@ func TestQueuedLookupsHoldNoGoroutinesThroughTheGateway(t *testing.T) {
 	})
 	cfg := servicetest.Config(t)
 	cfg.Upstream.Client.MaxConcurrency, cfg.Upstream.Client.MinConcurrency = limit, limit
-	a, err := newTestApp(cfg, up.URL, discardLog())
+	a, err := newTestApp(cfg, up.URL, servicetest.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/redistest"
+	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/testwait"
 )
 
@@ -19,7 +20,7 @@ func replicaOver(t *testing.T, up string, env map[string]string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := newTestApp(cfg, up, discardLog())
+	a, err := newTestApp(cfg, up, servicetest.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,13 +34,13 @@ func replicaOver(t *testing.T, up string, env map[string]string) string {
 func xcache(t *testing.T, url, query string) string {
 	t.Helper()
 	if strings.HasPrefix(query, "/") {
-		resp, body := do(t, "GET", url+query, "", "", nil)
+		resp, body := servicetest.Do(t, "GET", url+query, "", "", nil)
 		if resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %d %s", query, resp.StatusCode, body)
 		}
 		return resp.Header.Get("X-Cache")
 	}
-	resp, body := do(t, "POST", url+"/graphql", "application/json", gqlBody(query), nil)
+	resp, body := servicetest.Do(t, "POST", url+"/graphql", "application/json", servicetest.GraphQLBody(query), nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("%s: %d %s", query, resp.StatusCode, body)
 	}
@@ -69,7 +70,7 @@ func TestKeptAnswersArePurgedAcrossTheFleet(t *testing.T) {
 		}
 	}
 	purge := func(token, body string) (int, string) {
-		resp, out := do(t, "POST", a+"/admin/cache/purge", "application/json", body, map[string]string{"Authorization": "Bearer " + token})
+		resp, out := servicetest.Do(t, "POST", a+"/admin/cache/purge", "application/json", body, map[string]string{"Authorization": "Bearer " + token})
 		return resp.StatusCode, out
 	}
 
@@ -104,13 +105,13 @@ func TestKeptAnswersArePurgedAcrossTheFleet(t *testing.T) {
 	})
 	t.Run("a write at one replica purges at both", func(t *testing.T) {
 		warm()
-		resp, out := do(t, "POST", b+"/addEvent", "application/json", `{"name": "Fleet news", "userId": "1"}`, nil)
+		resp, out := servicetest.Do(t, "POST", b+"/addEvent", "application/json", `{"name": "Fleet news", "userId": "1"}`, nil)
 		if resp.StatusCode != 200 {
 			t.Fatalf("addEvent: %d %s", resp.StatusCode, out)
 		}
 		for _, r := range []string{a, b} {
 			testwait.Until(t, "the new event in user 1's answer at "+r, func() bool {
-				_, body := do(t, "POST", r+"/graphql", "application/json", gqlBody(reads[0]), nil)
+				_, body := servicetest.Do(t, "POST", r+"/graphql", "application/json", servicetest.GraphQLBody(reads[0]), nil)
 				return strings.Count(body, `"id"`) == 3
 			})
 		}
@@ -151,7 +152,7 @@ func TestPurgeNeedsTheAdminScope(t *testing.T) {
 		if tt.token != "" {
 			h["Authorization"] = "Bearer " + tt.token
 		}
-		resp, body := do(t, "POST", url+"/admin/cache/purge", "application/json", `{"tags": ["users"]}`, h)
+		resp, body := servicetest.Do(t, "POST", url+"/admin/cache/purge", "application/json", `{"tags": ["users"]}`, h)
 		if resp.StatusCode != tt.status || (tt.status == 401) != (resp.Header.Get("WWW-Authenticate") != "") {
 			t.Errorf("%s: %d %s (WWW-Authenticate %q); want %d", name, resp.StatusCode, body, resp.Header.Get("WWW-Authenticate"), tt.status)
 		}

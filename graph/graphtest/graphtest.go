@@ -61,9 +61,7 @@ func New(t testing.TB, sim eventsim.Config, mod func(*config.Config), opts ...Op
 		RequestTimeout: env.Config.HTTP.RequestTimeout},
 		graph.Deps{Service: env.Service, Log: env.Log, Metrics: env.Metrics})
 	t.Cleanup(door.Close)
-	srv := env.Serve(t, func(r *middleware.Routes) {
-		r.Door(graph.Refusals(), graph.Answers(env.Config.HTTP.CSRFPrevention)).Handle("/graphql", door)
-	})
+	srv := env.Serve(t, door.Register)
 	return &Gateway{Server: srv, Door: door}
 }
 

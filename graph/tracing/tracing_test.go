@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
@@ -42,7 +43,12 @@ func spansNamed(spans []sdktrace.ReadOnlySpan, prefix string) []sdktrace.ReadOnl
 // event with its HTTP attempt under it, and a retry as an event.
 func TestTraceOfAUserWithEvents(t *testing.T) {
 	rec := recordSpans(t)
-	g := graphtest.New(t, eventsim.Config{Users: 1, EventsPerUser: 5}, nil)
+	// A batch window, so that the five events stay in one batch even when
+	// the test shares busy cores (with none, a batch can close between two
+	// keys: see loader.LoadAll).
+	g := graphtest.New(t, eventsim.Config{Users: 1, EventsPerUser: 5}, func(c *config.Config) {
+		c.Upstream.LoaderBatchWait = 100 * time.Millisecond
+	})
 	g.Sim.FailEvent("u1-e3", 503, 1) // one retry
 	if res := g.Query(t, `query Screen { user(id: "u1") { events { id } } }`, nil); len(res.Errors) > 0 {
 		t.Fatal(res.Errors)

@@ -8,14 +8,15 @@ import (
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 // postBatch posts ops as one batch and decodes the array of answers.
-func postBatch(t *testing.T, g *graphtest.Gateway, ops ...map[string]any) (int, []gqlResponse, string) {
+func postBatch(t *testing.T, g *graphtest.Gateway, ops ...map[string]any) (int, []servicetest.Response, string) {
 	t.Helper()
 	body, _ := json.Marshal(ops)
-	resp, raw := do(t, "POST", g.URL+"/graphql", "application/json", string(body), nil)
-	var out []gqlResponse
+	resp, raw := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", string(body), nil)
+	var out []servicetest.Response
 	_ = json.Unmarshal([]byte(raw), &out)
 	return resp.StatusCode, out, raw
 }
@@ -104,7 +105,7 @@ func TestBatchLimits(t *testing.T) {
 	if status != 200 || len(answers) != 3 || strings.Count(raw, "COMPLEXITY_LIMIT_EXCEEDED") != 3 || strings.Contains(raw, `"data":{`) {
 		t.Errorf("three operations over the complexity limit together: %d %s", status, raw)
 	}
-	resp, body := do(t, "POST", g.URL+"/graphql", "application/json", `[{"query":"{ users { id } }"},{"query":7}]`, nil)
+	resp, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", `[{"query":"{ users { id } }"},{"query":7}]`, nil)
 	if resp.StatusCode != 400 || !strings.Contains(body, "[1].query: must be a string") {
 		t.Errorf("a malformed operation: %d %s", resp.StatusCode, body)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/testwait"
 )
 
@@ -25,9 +26,9 @@ func TestDeadlineHoldsWhateverTheAccept(t *testing.T) {
 		"text/event-stream",
 		"application/json, multipart/mixed",
 	} {
-		resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(`{ event(id: "event-1") { id } }`),
+		resp, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", servicetest.GraphQLBody(`{ event(id: "event-1") { id } }`),
 			map[string]string{"Accept": accept})
-		var got gqlResponse
+		var got servicetest.Response
 		if err := json.Unmarshal([]byte(body), &got); err != nil {
 			t.Fatalf("Accept %q: %d %q is not one JSON answer: %v", accept, resp.StatusCode, body, err)
 		}
@@ -44,7 +45,7 @@ func TestDeferredAnswerEndsAtTheDeadline(t *testing.T) {
 		c.HTTP.RequestTimeout = 300 * time.Millisecond
 	})
 	for _, accept := range []string{"multipart/mixed;deferSpec=20220824, application/json", "text/event-stream"} {
-		req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(gqlBody(`{ user(id: "1") { userName ... @defer { events { id } } } }`)))
+		req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(servicetest.GraphQLBody(`{ user(id: "1") { userName ... @defer { events { id } } } }`)))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", accept)
 		resp, err := (&http.Client{Timeout: testwait.Limit}).Do(req)

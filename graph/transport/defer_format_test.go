@@ -8,12 +8,13 @@ import (
 
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 // deferredParts posts query with accept and returns the answer's parts.
 func deferredParts(t *testing.T, g *graphtest.Gateway, query, accept string) (string, []map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(gqlBody(query)))
+	req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(servicetest.GraphQLBody(query)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", accept)
 	resp, err := http.DefaultClient.Do(req)
@@ -73,7 +74,7 @@ func TestDeferredFieldsStayOutOfTheFirstPart(t *testing.T) {
 			HasNext bool
 		}
 		b, _ := json.Marshal(parts[0])
-		mustUnmarshal(t, b, &first)
+		servicetest.MustUnmarshal(t, b, &first)
 		if strings.Contains(string(first.Data), "email") || !first.HasNext || len(first.Pending) != 4 {
 			t.Fatalf("first part %s; want no email, hasNext, 4 pending (the user, 3 list items)", b)
 		}
@@ -92,7 +93,7 @@ func TestDeferredFieldsStayOutOfTheFirstPart(t *testing.T) {
 				Completed []struct{ ID string }
 			}
 			b, _ := json.Marshal(p)
-			mustUnmarshal(t, b, &later)
+			servicetest.MustUnmarshal(t, b, &later)
 			for _, c := range later.Completed {
 				completed[c.ID] = true
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/testwait"
 )
 
@@ -51,7 +52,7 @@ func TestNestedDeferIsAnsweredCompletely(t *testing.T) {
 	for name, doc := range docs {
 		for _, accept := range []string{"multipart/mixed;deferSpec=20220824, application/json", "text/event-stream"} {
 			t.Run(name+" "+strings.Fields(accept)[0], func(t *testing.T) {
-				req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(gqlBody(doc)))
+				req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(servicetest.GraphQLBody(doc)))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Accept", accept)
 				resp, err := client.Do(req)
@@ -131,10 +132,10 @@ func readParts(t *testing.T, resp *http.Response) []map[string]any {
 // request held: no goroutine stays behind.
 func TestLeftDeferredAnswersLeaveNothingBehind(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{EventDelay: time.Second}, nil)
-	doc := gqlBody(`{ user(id: "1") { id ... @defer { id ... @defer { events { id } } } } }`)
+	doc := servicetest.GraphQLBody(`{ user(id: "1") { id ... @defer { id ... @defer { events { id } } } } }`)
 	// One answer read to its end first: the upstream connections it opens
 	// stay pooled, and are no leak.
-	resp, _ := do(t, "POST", g.URL+"/graphql", "application/json", doc,
+	resp, _ := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", doc,
 		map[string]string{"Accept": "multipart/mixed;deferSpec=20220824, application/json"})
 	if resp.StatusCode != 200 {
 		t.Fatalf("warm-up: %d", resp.StatusCode)

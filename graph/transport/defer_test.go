@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 const deferQuery = `{ user(id: "1") { userName ... @defer { events { id name } } } }`
@@ -19,7 +20,7 @@ const deferQuery = `{ user(id: "1") { userName ... @defer { events { id name } }
 func TestDeferWithoutIncrementalDeliveryIsInlined(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{}, nil)
 	for _, accept := range []string{"", "application/json", "application/graphql-response+json"} {
-		resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(deferQuery), map[string]string{"Accept": accept})
+		resp, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", servicetest.GraphQLBody(deferQuery), map[string]string{"Accept": accept})
 		if resp.StatusCode != 200 || strings.Contains(body, "hasNext") || !strings.Contains(body, "event-3") || !strings.Contains(body, "john_doe") {
 			t.Errorf("Accept %q: %d %s; want the whole result at once", accept, resp.StatusCode, body)
 		}
@@ -30,7 +31,7 @@ func TestDeferWithoutIncrementalDeliveryIsInlined(t *testing.T) {
 // in a later part, each part JSON, the last saying hasNext false.
 func TestDeferOverMultipartMixed(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{}, nil)
-	resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(deferQuery),
+	resp, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", servicetest.GraphQLBody(deferQuery),
 		map[string]string{"Accept": "multipart/mixed;deferSpec=20220824, application/json"})
 	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/mixed" {
@@ -69,7 +70,7 @@ func TestDeferOverMultipartMixed(t *testing.T) {
 // SSE (graphql-sse's distinct connections mode): next events, then complete.
 func TestDeferOverSSE(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{}, nil)
-	resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(deferQuery), map[string]string{"Accept": "text/event-stream"})
+	resp, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", servicetest.GraphQLBody(deferQuery), map[string]string{"Accept": "text/event-stream"})
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") ||
 		strings.Count(body, "event: next") < 2 || !strings.Contains(body, "event: complete") || !strings.Contains(body, "event-3") {
 		t.Errorf("%d %q:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
@@ -80,7 +81,7 @@ func TestDeferOverSSE(t *testing.T) {
 func TestDeferredErrorsKeepTheirPath(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{}, nil)
 	g.Sim.FailEvent("event-3", 500, -1)
-	_, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(deferQuery),
+	_, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", servicetest.GraphQLBody(deferQuery),
 		map[string]string{"Accept": "multipart/mixed;deferSpec=20220824"})
 	if !strings.Contains(body, `"path":["user","events"]`) || !strings.Contains(body, "UPSTREAM_UNAVAILABLE") {
 		t.Errorf("deferred failure:\n%s", body)
@@ -95,7 +96,7 @@ func TestPlainQueriesAreNotStreamedToClientsThatAcceptStreams(t *testing.T) {
 		"application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed",
 		"application/json, multipart/mixed",
 	} {
-		resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(`{ user(id: "1") { userName } }`), map[string]string{"Accept": accept})
+		resp, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", servicetest.GraphQLBody(`{ user(id: "1") { userName } }`), map[string]string{"Accept": accept})
 		if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") || strings.HasPrefix(ct, "text/event-stream") || !strings.Contains(body, "john_doe") {
 			t.Errorf("Accept %q: %s %s; want a plain JSON answer", accept, ct, body)
 		}
@@ -110,7 +111,7 @@ func TestPlainQueriesAreNotStreamedToClientsThatAcceptStreams(t *testing.T) {
 func TestSubscriptionsNeedAStream(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{}, nil)
 	for _, accept := range []string{"application/json", "multipart/mixed;deferSpec=20220824, application/json"} {
-		resp, body := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(`subscription { eventAdded { id } }`), map[string]string{"Accept": accept})
+		resp, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", servicetest.GraphQLBody(`subscription { eventAdded { id } }`), map[string]string{"Accept": accept})
 		if resp.StatusCode != 200 || !strings.Contains(body, `"code":"SUBSCRIPTION_NEEDS_STREAM"`) || strings.Contains(body, `"data"`) {
 			t.Errorf("Accept %q: %d %s; want SUBSCRIPTION_NEEDS_STREAM", accept, resp.StatusCode, body)
 		}

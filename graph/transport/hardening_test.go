@@ -2,11 +2,13 @@ package transport_test
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 // Every client mistake on /graphql gets a client code, the right status, a
@@ -14,7 +16,7 @@ import (
 // nothing upstream.
 func TestGraphQLClientMistakesAreCoded(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{}, nil)
-	batch := "[" + strings.TrimSuffix(strings.Repeat(gqlBody("{ users { id } }")+",", 1000), ",") + "]"
+	batch := "[" + strings.TrimSuffix(strings.Repeat(servicetest.GraphQLBody("{ users { id } }")+",", 1000), ",") + "]"
 	tests := []struct {
 		name, method, contentType, body, query string
 		status                                 int
@@ -32,9 +34,9 @@ func TestGraphQLClientMistakesAreCoded(t *testing.T) {
 		{"invalid UTF-8 in a variable", "POST", "application/json", "{\"query\":\"query($id: ID!) { user(id: $id) { id } }\",\"variables\":{\"id\":\"\xff\"}}", "", 400, "BAD_REQUEST", "variables.id: must be valid UTF-8"},
 		{"invalid UTF-8 in the query", "POST", "application/json", "{\"query\":\"{ user(id: \\\"\xfe\\\") { id } }\"}", "", 400, "BAD_REQUEST", "query: must be valid UTF-8"},
 		{"unsupported content type", "POST", "application/xml", "<query/>", "", 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type"},
-		{"PUT", "PUT", "application/json", gqlBody("{ users { id } }"), "", 405, "METHOD_NOT_ALLOWED", "method PUT"},
-		{"mutation over GET", "GET", "", "", `query=` + urlEncode(`mutation { addEvent(input: {name: "x", userId: "1"}) { __typename } }`), 406, "METHOD_NOT_ALLOWED", "GET requests only allow query"},
-		{"GET variables not JSON", "GET", "", "", "query=" + urlEncode("{ users { id } }") + "&variables=%7Bnope", 400, "BAD_REQUEST", "variables: must be a JSON object"},
+		{"PUT", "PUT", "application/json", servicetest.GraphQLBody("{ users { id } }"), "", 405, "METHOD_NOT_ALLOWED", "method PUT"},
+		{"mutation over GET", "GET", "", "", `query=` + url.QueryEscape(`mutation { addEvent(input: {name: "x", userId: "1"}) { __typename } }`), 406, "METHOD_NOT_ALLOWED", "GET requests only allow query"},
+		{"GET variables not JSON", "GET", "", "", "query=" + url.QueryEscape("{ users { id } }") + "&variables=%7Bnope", 400, "BAD_REQUEST", "variables: must be a JSON object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,10 +44,10 @@ func TestGraphQLClientMistakesAreCoded(t *testing.T) {
 			if tt.query != "" {
 				url += "?" + tt.query
 			}
-			resp, body := do(t, tt.method, url, tt.contentType, tt.body, map[string]string{"Apollo-Require-Preflight": "true"})
+			resp, body := servicetest.Do(t, tt.method, url, tt.contentType, tt.body, map[string]string{"Apollo-Require-Preflight": "true"})
 			var got struct {
-				Data   *json.RawMessage `json:"data"`
-				Errors []gqlError       `json:"errors"`
+				Data   *json.RawMessage           `json:"data"`
+				Errors []servicetest.GraphQLError `json:"errors"`
 			}
 			if err := json.Unmarshal([]byte(body), &got); err != nil {
 				t.Fatalf("%d %q: not a GraphQL response: %v", resp.StatusCode, body, err)
@@ -73,8 +75,8 @@ func TestGraphQLClientMistakesAreCoded(t *testing.T) {
 func TestRequestErrorsFollowGraphQLOverHTTP(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{}, nil)
 	docs := map[string]string{
-		"parse":      gqlBody("{ users { id "),
-		"validation": gqlBody("{ users { age } }"),
+		"parse":      servicetest.GraphQLBody("{ users { id "),
+		"validation": servicetest.GraphQLBody("{ users { age } }"),
 		"variables":  `{"query":"query($id: ID!) { user(id: $id) { id } }","variables":{}}`,
 	}
 	for name, doc := range docs {
@@ -83,7 +85,7 @@ func TestRequestErrorsFollowGraphQLOverHTTP(t *testing.T) {
 			"application/json":                  200,
 			"":                                  200,
 		} {
-			resp, body := do(t, "POST", g.URL+"/graphql", "application/json", doc, map[string]string{"Accept": accept})
+			resp, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", doc, map[string]string{"Accept": accept})
 			if resp.StatusCode != wantStatus || strings.Contains(body, `"data"`) || !strings.Contains(body, `"code":"GRAPHQL_`) {
 				t.Errorf("%s error, Accept %q: %d %.200s; want %d, coded, no data", name, accept, resp.StatusCode, body, wantStatus)
 			}

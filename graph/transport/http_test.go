@@ -9,6 +9,7 @@ import (
 
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 func TestMediaTypes(t *testing.T) {
@@ -25,7 +26,7 @@ func TestMediaTypes(t *testing.T) {
 		{"", "{ users { id } }", 200, "application/json"},
 	}
 	for _, tt := range tests {
-		resp, _ := do(t, "POST", g.URL+"/graphql", "application/json", gqlBody(tt.query), map[string]string{"Accept": tt.accept})
+		resp, _ := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", servicetest.GraphQLBody(tt.query), map[string]string{"Accept": tt.accept})
 		if resp.StatusCode != tt.status || resp.Header.Get("Content-Type") != tt.contentType {
 			t.Errorf("Accept %q, %q: %d %s; want %d %s", tt.accept, tt.query, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status, tt.contentType)
 		}
@@ -35,7 +36,7 @@ func TestMediaTypes(t *testing.T) {
 func TestSizeLimits(t *testing.T) {
 	g := graphtest.New(t, eventsim.Config{}, nil)
 	big := `{"query":"{ users { id } }","variables":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}`
-	if resp, body := do(t, "POST", g.URL+"/graphql", "application/json", big, nil); resp.StatusCode != 413 || !strings.Contains(body, "body: must be at most 1048576 bytes") {
+	if resp, body := servicetest.Do(t, "POST", g.URL+"/graphql", "application/json", big, nil); resp.StatusCode != 413 || !strings.Contains(body, "body: must be at most 1048576 bytes") {
 		t.Errorf("large body: %d %.200s", resp.StatusCode, body)
 	}
 	// Without a Content-Length (chunked), the limit holds too.
@@ -51,7 +52,7 @@ func TestSizeLimits(t *testing.T) {
 		t.Errorf("chunked large body: %d, want 413", resp.StatusCode)
 	}
 	long := g.URL + "/graphql?query=" + url.QueryEscape("{ users { id } }") + "&pad=" + strings.Repeat("y", 9000)
-	if resp, body := do(t, "GET", long, "", "", map[string]string{"Apollo-Require-Preflight": "1"}); resp.StatusCode != 414 || !strings.Contains(body, "query string: must be at most 8192 bytes") {
+	if resp, body := servicetest.Do(t, "GET", long, "", "", map[string]string{"Apollo-Require-Preflight": "1"}); resp.StatusCode != 414 || !strings.Contains(body, "query string: must be at most 8192 bytes") {
 		t.Errorf("long query string: %d %s", resp.StatusCode, body)
 	}
 }

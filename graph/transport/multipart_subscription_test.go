@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/testwait"
 )
 
@@ -16,7 +17,7 @@ import (
 // event as {"payload": {"data": …}}.
 func TestSubscriptionOverMultipartHTTP(t *testing.T) {
 	g := realtimeGateway(t, nil)
-	req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(gqlBody(`subscription { eventAdded(userId: "2") { id name } }`)))
+	req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(servicetest.GraphQLBody(`subscription { eventAdded(userId: "2") { id name } }`)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", `multipart/mixed;subscriptionSpec="1.0", application/json`)
 	resp, err := http.DefaultClient.Do(req)

@@ -13,6 +13,7 @@ import (
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/testwait"
 )
 
@@ -227,7 +228,7 @@ func TestSSEStreamsAreLimitedPerClient(t *testing.T) {
 	})
 	open := func() *http.Response {
 		t.Helper()
-		req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(gqlBody(`subscription { eventAdded { id } }`)))
+		req, _ := http.NewRequest("POST", g.URL+"/graphql", strings.NewReader(servicetest.GraphQLBody(`subscription { eventAdded { id } }`)))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "text/event-stream")
 		resp, err := http.DefaultClient.Do(req)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/upstream/eventapi"
 	"golang.org/x/sync/errgroup"
 )
@@ -16,7 +17,7 @@ import (
 func fastCycle() eventsim.Config { return eventsim.Config{FailureCycle: true} }
 
 func TestRESTAddEventThroughTheBreaker(t *testing.T) {
-	clock := newFakeClock()
+	clock := servicetest.NewClock()
 	g := newGateway(t, fastCycle(), func(c *config.Config) { c.Breaker.Jitter = 0 }, withClock(clock.Now))
 	body := `{"name":"Standup","userId":"2","details":"daily"}`
 	for i := 1; i <= 5; i++ {
@@ -54,7 +55,7 @@ func TestIDsAreUniqueUnderConcurrency(t *testing.T) {
 	ids := make(chan string, 50)
 	for i := 0; i < 50; i++ {
 		eg.Go(func() error {
-			_, raw, err := send(http.MethodPost, g.url+"/addEvent", "application/json", `{"name":"n","userId":"1"}`, nil)
+			_, raw, err := servicetest.Send(http.MethodPost, g.url+"/addEvent", "application/json", `{"name":"n","userId":"1"}`, nil)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/testwait"
 )
 
@@ -54,7 +55,7 @@ func TestRESTReadAndWriteCheckKeepTheirRetryBudgets(t *testing.T) {
 				write := make(chan int, 1)
 				startRead := func() {
 					go func() {
-						resp, _, err := send(http.MethodGet, g.url+"/getEventsByUserId/1", "", "", nil)
+						resp, _, err := servicetest.Send(http.MethodGet, g.url+"/getEventsByUserId/1", "", "", nil)
 						if err != nil {
 							read <- 0
 							return
@@ -64,7 +65,7 @@ func TestRESTReadAndWriteCheckKeepTheirRetryBudgets(t *testing.T) {
 				}
 				startWrite := func() {
 					go func() {
-						resp, _, err := send(http.MethodPost, g.url+"/addEvent", "application/json", `{"name":"n","userId":"1"}`, nil)
+						resp, _, err := servicetest.Send(http.MethodPost, g.url+"/addEvent", "application/json", `{"name":"n","userId":"1"}`, nil)
 						if err != nil {
 							write <- 0
 							return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 // The request deadline holds on REST whatever the Accept header says: an
@@ -14,7 +15,7 @@ func TestRESTDeadlineHoldsWhateverTheAccept(t *testing.T) {
 	g := newGateway(t, eventsim.Config{EventDelay: 5 * time.Second}, func(c *config.Config) {
 		c.HTTP.RequestTimeout = 300 * time.Millisecond
 	})
-	resp, body := do(t, "GET", g.url+"/getEventsByUserId/1", "", "", map[string]string{"Accept": "text/event-stream, application/json"})
+	resp, body := servicetest.Do(t, "GET", g.url+"/getEventsByUserId/1", "", "", map[string]string{"Accept": "text/event-stream, application/json"})
 	if resp.StatusCode != 504 {
 		t.Errorf("%d %s; want 504 at the deadline", resp.StatusCode, body)
 	}

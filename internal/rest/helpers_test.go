@@ -3,7 +3,6 @@ package rest_test
 import (
 	"log/slog"
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
 
@@ -54,7 +53,7 @@ func newGateway(t testing.TB, simCfg eventsim.Config, mod func(*config.Config), 
 // cachedGateway is a gateway with the entity cache on (default ages: fresh
 // 5s, stale-while-revalidate 1m, stale-if-error 6h) on a fake clock, in
 // front of a simulator the test can stop.
-func cachedGateway(t *testing.T, mod func(*config.Config)) (*gateway, *fakeClock, func()) {
+func cachedGateway(t *testing.T, mod func(*config.Config)) (*gateway, *servicetest.Clock, func()) {
 	t.Helper()
 	clock := servicetest.NewClock()
 	g := newGateway(t, eventsim.Config{}, func(c *config.Config) {
@@ -67,32 +66,14 @@ func cachedGateway(t *testing.T, mod func(*config.Config)) (*gateway, *fakeClock
 	return g, clock, g.StopUpstream
 }
 
-func (g *gateway) query(t testing.TB, q string, vars map[string]any) gqlResponse {
+func (g *gateway) query(t testing.TB, q string, vars map[string]any) servicetest.Response {
 	t.Helper()
 	return g.Query(t, q, vars)
 }
 
-func (g *gateway) tryQuery(q string, vars map[string]any) (gqlResponse, error) {
+func (g *gateway) tryQuery(q string, vars map[string]any) (servicetest.Response, error) {
 	return g.TryQuery(q, vars)
 }
-
-type (
-	gqlError    = servicetest.GraphQLError
-	gqlResponse = servicetest.Response
-	fakeClock   = servicetest.Clock
-)
-
-var (
-	do            = servicetest.Do
-	send          = servicetest.Send
-	mustUnmarshal = servicetest.MustUnmarshal
-	gqlBody       = servicetest.GraphQLBody
-	testConfig    = servicetest.Config
-	discardLog    = servicetest.Discard
-	newFakeClock  = servicetest.NewClock
-)
-
-func urlEncode(s string) string { return url.QueryEscape(s) }
 
 func (g *gateway) get(t testing.TB, path string, out any) int {
 	t.Helper()

@@ -9,12 +9,13 @@ import (
 
 	"github.com/eventms/gateway/internal/eventsim"
 	"github.com/eventms/gateway/internal/platform/config"
+	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/testwait"
 )
 
 // heldCache is a gateway with the entity cache on whose upstream calls do
 // not time out: a call the simulator holds stays in flight until released.
-func heldCache(t *testing.T) (*gateway, *fakeClock) {
+func heldCache(t *testing.T) (*gateway, *servicetest.Clock) {
 	t.Helper()
 	g, clock, _ := cachedGateway(t, func(c *config.Config) {
 		c.Upstream.Client.Timeout = time.Minute
@@ -28,7 +29,7 @@ func heldCache(t *testing.T) (*gateway, *fakeClock) {
 // eventIDsAt GETs path, a REST read answering a list of events, and
 // returns their ids, or what went wrong.
 func eventIDsAt(g *gateway, path string) ([]string, http.Header, error) {
-	resp, raw, err := send(http.MethodGet, g.url+path, "", "", nil)
+	resp, raw, err := servicetest.Send(http.MethodGet, g.url+path, "", "", nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +73,7 @@ func addEvent(t *testing.T, g *gateway) string {
 	}
 	ch := make(chan answer, 1)
 	go func() {
-		resp, raw, err := send(http.MethodPost, g.url+"/addEvent", "application/json", `{"name":"written","userId":"1"}`, nil)
+		resp, raw, err := servicetest.Send(http.MethodPost, g.url+"/addEvent", "application/json", `{"name":"written","userId":"1"}`, nil)
 		if err != nil {
 			ch <- answer{err: err}
 			return
@@ -110,7 +111,7 @@ func TestRESTReadYourWritesUnderAnInFlightRead(t *testing.T) {
 			hold := g.sim.HoldNext(tt.held)
 			defer hold.Release()
 			before := make(chan error, 1)
-			go func() { _, _, err := send(http.MethodGet, g.url+tt.before, "", "", nil); before <- err }()
+			go func() { _, _, err := servicetest.Send(http.MethodGet, g.url+tt.before, "", "", nil); before <- err }()
 			testwait.Recv(t, hold.Arrived(), "the read before the write to reach the upstream")
 			id := addEvent(t, g)
 			if ids := getNow(t, g, tt.now, "the read after the write"); !slices.Contains(ids, id) {

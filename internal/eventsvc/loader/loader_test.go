@@ -142,7 +142,9 @@ func BenchmarkLoadAll200(b *testing.B) {
 // The source gets a batch's distinct ids in one call.
 func TestSourceGetsTheBatchInOneCall(t *testing.T) {
 	src := &fakeSource{calls: map[string]int{}}
-	l := New(src, Options{})
+	// A window, so that a busy machine cannot close the batch between two
+	// keys (see LoadAll).
+	l := New(src, Options{Wait: 100 * time.Millisecond})
 	keys := []string{"b", "a", "missing", "b", "bad", "a"}
 	got, errs := LoadAll(context.Background(), l.Events, keys)
 	if len(src.batches) != 1 || fmt.Sprint(src.batches[0]) != "[b a missing bad]" {
