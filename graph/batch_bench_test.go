@@ -60,14 +60,14 @@ func BenchmarkBatchOf5VsFiveRequests(b *testing.B) {
 func benchOperations(b *testing.B, op func(http.Handler) bool) {
 	g := graphtest.New(b, eventsim.Config{Users: 5, EventsPerUser: 10}, nil)
 	b.ReportAllocs()
-	stop := reportCPU(b)
+	stop := servicetest.ReportCPU(b)
 	for b.Loop() {
 		if !op(g.Handler) {
 			return
 		}
 	}
 	stop()
-	reportUpstreamCalls(b, g)
+	servicetest.ReportUpstreamCalls(b, g.Sim)
 }
 
 // serveOK POSTs body to /graphql and reports whether it was answered 200

@@ -12,6 +12,7 @@ import (
 
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/servicetest"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
@@ -39,23 +40,10 @@ func serveGraphQLUserEvents(b *testing.B, h http.Handler) bool {
 func BenchmarkGraphQLUserEvents(b *testing.B) {
 	g := benchGateway(b)
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	defer servicetest.ReportCPU(b)()
 	for b.Loop() {
 		if !serveGraphQLUserEvents(b, g.Handler) {
 			return
-		}
-	}
-}
-
-// reportCPU starts counting the process's CPU time; the function it returns
-// reports it per operation as cpu-ns/op. On a shared machine ns/op moves
-// with everyone else's load, while the CPU a request costs (the in-process
-// simulator's share included) does not, or much less.
-func reportCPU(b *testing.B) func() {
-	start := processCPU()
-	return func() {
-		if used := processCPU() - start; used > 0 && b.N > 0 {
-			b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		}
 	}
 }
@@ -66,32 +54,10 @@ func reportCPU(b *testing.B) func() {
 
 func BenchmarkGraphQLUserEventsParallel(b *testing.B) { serveParallel(b, serveGraphQLUserEvents) }
 
-// serveParallel serves one kind of request from 32 goroutines and reports
-// the process's CPU and the upstream calls per request.
+// serveParallel is servicetest.ServeParallel on a bench gateway.
 func serveParallel(b *testing.B, serve func(*testing.B, http.Handler) bool) {
 	g := benchGateway(b)
-	b.ReportAllocs()
-	b.SetParallelism(16)
-	defer reportCPU(b)()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if !serve(b, g.Handler) {
-				return
-			}
-		}
-	})
-	reportUpstreamCalls(b, g)
-}
-
-// reportUpstreamCalls reports the simulator's requests per operation: under
-// load concurrent requests share upstream calls (singleflight), so the two
-// front doors compare fairly only when they share about equally.
-func reportUpstreamCalls(b *testing.B, g *graphtest.Gateway) {
-	calls := 0
-	for _, r := range []string{eventsim.RouteGetUserByID, eventsim.RouteGetEventByID} {
-		calls += g.Sim.Count(r)
-	}
-	b.ReportMetric(float64(calls)/float64(b.N), "upstream/op")
+	servicetest.ServeParallel(b, g.Handler, g.Sim, serve)
 }
 
 // BenchmarkTracingOverhead serves the same GraphQL request from 32

@@ -77,7 +77,7 @@ func benchServe(b *testing.B, h http.Handler, req func() *http.Request, coding s
 		b.Fatalf("%d Content-Encoding %q; want 200 %q", rec.Code, rec.Header().Get("Content-Encoding"), want)
 	}
 	b.ReportAllocs()
-	stop := reportCPU(b)
+	stop := servicetest.ReportCPU(b)
 	for b.Loop() {
 		rec = httptest.NewRecorder()
 		h.ServeHTTP(rec, req())

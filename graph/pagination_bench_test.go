@@ -8,6 +8,7 @@ import (
 
 	"github.com/eventms/gateway/graph/graphtest"
 	"github.com/eventms/gateway/internal/eventsim"
+	"github.com/eventms/gateway/internal/servicetest"
 )
 
 // The cost of a screen of 20 of a user's 1000 events, as a page and as the
@@ -29,7 +30,7 @@ func BenchmarkUserEventsWholeListOf1000(b *testing.B) {
 func benchUserEvents(b *testing.B, body string) {
 	g := graphtest.New(b, eventsim.Config{Users: 1, EventsPerUser: 1000, EventDelay: eventsim.Defaults().EventDelay}, nil)
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	defer servicetest.ReportCPU(b)()
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader([]byte(body)))
 		req.Header.Set("Content-Type", "application/json")

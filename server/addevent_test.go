@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,54 +11,6 @@ import (
 	"github.com/eventms/gateway/internal/servicetest"
 	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
-
-const addEventMutation = `mutation Add($input: AddEventInput!, $key: String) {
-  addEvent(input: $input, idempotencyKey: $key) {
-    __typename
-    ... on AddEventSuccess { event { id name userId details } }
-    ... on ServiceUnavailable { message retryAfter circuitState }
-    ... on InvalidInput { message field }
-  }
-}`
-
-// addResult is the flattened AddEventResult union.
-type addResult struct {
-	Typename     string `json:"__typename"`
-	Event        *eventapi.Event
-	Message      string
-	RetryAfter   int
-	CircuitState string
-	Field        string
-}
-
-func (g *gateway) addEvent(t *testing.T, input map[string]any, key *string) addResult {
-	t.Helper()
-	r, err := g.tryAddEvent(input, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// tryAddEvent is addEvent for goroutines other than the test's.
-func (g *gateway) tryAddEvent(input map[string]any, key *string) (addResult, error) {
-	vars := map[string]any{"input": input}
-	if key != nil {
-		vars["key"] = *key
-	}
-	res, err := g.tryQuery(addEventMutation, vars)
-	if err != nil {
-		return addResult{}, err
-	}
-	if len(res.Errors) > 0 {
-		return addResult{}, fmt.Errorf("addEvent errors: %+v", res.Errors)
-	}
-	var out struct{ AddEvent addResult }
-	if err := json.Unmarshal(res.Data, &out); err != nil {
-		return addResult{}, fmt.Errorf("decode addEvent %s: %w", res.Data, err)
-	}
-	return out.AddEvent, nil
-}
 
 func TestNewEventIsVisibleAtOnce(t *testing.T) {
 	g := newGateway(t, eventsim.Config{}, nil)
@@ -99,8 +49,8 @@ func TestIdempotencyKey(t *testing.T) {
 	g := newGateway(t, eventsim.Config{}, nil)
 	key := "order-42"
 	input := map[string]any{"name": "Gig", "userId": "1"}
-	first := g.addEvent(t, input, &key)
-	second := g.addEvent(t, input, &key)
+	first := g.server().AddEvent(t, input, &key)
+	second := g.server().AddEvent(t, input, &key)
 	if first.Typename != "AddEventSuccess" || second.Event == nil || second.Event.ID != first.Event.ID {
 		t.Fatalf("first %+v, second %+v: want the same event", first.Event, second.Event)
 	}
@@ -116,7 +66,7 @@ func TestIdempotencyKey(t *testing.T) {
 	if n := len(g.sim.UserEvents("1")); n != 3 {
 		t.Errorf("user 1 has %d events upstream, want 3", n)
 	}
-	other := g.addEvent(t, map[string]any{"name": "Other", "userId": "1"}, &key)
+	other := g.server().AddEvent(t, map[string]any{"name": "Other", "userId": "1"}, &key)
 	if other.Typename != "InvalidInput" || other.Field != "idempotencyKey" {
 		t.Errorf("key reused for another input: %+v, want InvalidInput on idempotencyKey", other)
 	}
@@ -142,7 +92,7 @@ func TestUpstreamRetryAfterIsPassedOn(t *testing.T) {
 	srv := httptest.NewServer(a.handler)
 	defer srv.Close()
 	g := &gateway{sim: sim, url: srv.URL, app: a}
-	r := g.addEvent(t, map[string]any{"name": "x", "userId": "1"}, nil)
+	r := g.server().AddEvent(t, map[string]any{"name": "x", "userId": "1"}, nil)
 	if r.Typename != "ServiceUnavailable" || r.CircuitState != "CLOSED" || r.RetryAfter != 7 {
 		t.Errorf("%+v, want ServiceUnavailable{CLOSED, retryAfter 7}", r)
 	}

@@ -38,7 +38,7 @@ func TestAddEventOffContractAnswers(t *testing.T) {
 				sim.ServeHTTP(w, r)
 			})
 			key := "key-" + strings.ReplaceAll(name, " ", "-")
-			res, err := g.tryQuery(addEventMutation, map[string]any{"input": map[string]any{"name": "x", "userId": "1"}, "key": key})
+			res, err := g.tryQuery(servicetest.AddEventMutation, map[string]any{"input": map[string]any{"name": "x", "userId": "1"}, "key": key})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestAddEventDuringAnOutage(t *testing.T) {
 	g := &gateway{url: srv.URL, app: a}
 
 	for i, wantState := range []string{"CLOSED", "CLOSED", "OPEN", "OPEN"} {
-		r := g.addEvent(t, map[string]any{"name": "x", "userId": "1"}, nil)
+		r := g.server().AddEvent(t, map[string]any{"name": "x", "userId": "1"}, nil)
 		if r.Typename != "ServiceUnavailable" || r.CircuitState != wantState || r.RetryAfter < 1 {
 			t.Errorf("call %d: %+v; want ServiceUnavailable %s", i+1, r, wantState)
 		}

@@ -80,7 +80,7 @@ func TestReadYourWritesOnBothDoors(t *testing.T) {
 	g.query(t, `{ user(id: "2") { events { id } } users { id events } events { id } }`, nil)
 	var before []map[string]any
 	g.get(t, "/getEventsByUserId/2", &before)
-	added := g.addEvent(t, map[string]any{"name": "Fresh", "userId": "2"}, nil)
+	added := g.server().AddEvent(t, map[string]any{"name": "Fresh", "userId": "2"}, nil)
 	if added.Typename != "AddEventSuccess" {
 		t.Fatalf("addEvent: %+v", added)
 	}
@@ -137,7 +137,7 @@ func TestHTTPCachingHeaders(t *testing.T) {
 	if resp, _ := gqlGet(`{ events { id } }`, nil); !strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "Accept") {
 		t.Errorf("GraphQL GET Vary %q; want Accept", resp.Header.Values("Vary"))
 	}
-	body, _ := json.Marshal(map[string]any{"query": addEventMutation, "variables": map[string]any{"input": map[string]any{"name": "x", "userId": "1"}}})
+	body, _ := json.Marshal(map[string]any{"query": servicetest.AddEventMutation, "variables": map[string]any{"input": map[string]any{"name": "x", "userId": "1"}}})
 	if resp, _ := servicetest.Do(t, "POST", g.url+"/graphql", "application/json", string(body), nil); resp.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("mutation: Cache-Control %q; want no-store", resp.Header.Get("Cache-Control"))
 	}

@@ -60,7 +60,7 @@ func TestMetricsAreExposed(t *testing.T) {
 	g := newGateway(t, eventsim.Config{}, nil)
 	g.sim.DropNext(1)
 	servicetest.Do(t, "POST", g.url+"/graphql", "application/json", `{"query":"query UserEvents { users { events { id } } }","operationName":"UserEvents"}`, nil)
-	g.addEvent(t, map[string]any{"name": "m", "userId": "1"}, nil)
+	g.server().AddEvent(t, map[string]any{"name": "m", "userId": "1"}, nil)
 	_, body := servicetest.Do(t, "GET", g.url+"/metrics", "", "", nil)
 	for _, want := range []string{
 		`gateway_http_requests_total{method="POST",route="/graphql",status="200"} 2`,

@@ -5,8 +5,6 @@
 package graphtest
 
 import (
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -18,7 +16,6 @@ import (
 	"github.com/eventms/gateway/internal/middleware"
 	"github.com/eventms/gateway/internal/platform/config"
 	"github.com/eventms/gateway/internal/servicetest"
-	"github.com/eventms/gateway/internal/upstream/eventapi"
 )
 
 // Gateway is the door served over HTTP. Sim is the upstream; URL the door's
@@ -85,54 +82,4 @@ func Cached(t testing.TB, mod func(*config.Config)) (*Gateway, *servicetest.Cloc
 func (g *Gateway) EndStreams() {
 	g.Door.Close()
 	g.Feed.Close()
-}
-
-// AddEventMutation asks for every member of addEvent's result union.
-const AddEventMutation = `mutation Add($input: AddEventInput!, $key: String) {
-  addEvent(input: $input, idempotencyKey: $key) {
-    __typename
-    ... on AddEventSuccess { event { id name userId details } }
-    ... on ServiceUnavailable { message retryAfter circuitState }
-    ... on InvalidInput { message field }
-  }
-}`
-
-// AddResult is the AddEventResult union, flattened.
-type AddResult struct {
-	Typename     string `json:"__typename"`
-	Event        *eventapi.Event
-	Message      string
-	RetryAfter   int
-	CircuitState string
-	Field        string
-}
-
-// AddEvent runs AddEventMutation with input and key (nil: none).
-func (g *Gateway) AddEvent(t testing.TB, input map[string]any, key *string) AddResult {
-	t.Helper()
-	r, err := g.TryAddEvent(input, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// TryAddEvent is AddEvent for goroutines other than the test's.
-func (g *Gateway) TryAddEvent(input map[string]any, key *string) (AddResult, error) {
-	vars := map[string]any{"input": input}
-	if key != nil {
-		vars["key"] = *key
-	}
-	res, err := g.TryQuery(AddEventMutation, vars)
-	if err != nil {
-		return AddResult{}, err
-	}
-	if len(res.Errors) > 0 {
-		return AddResult{}, fmt.Errorf("addEvent errors: %+v", res.Errors)
-	}
-	var out struct{ AddEvent AddResult }
-	if err := json.Unmarshal(res.Data, &out); err != nil {
-		return AddResult{}, fmt.Errorf("decode addEvent %s: %w", res.Data, err)
-	}
-	return out.AddEvent, nil
 }

@@ -1,13 +1,13 @@
 //go:build unix
 
-package rest_test
+package servicetest
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the CPU time (user and system) the test process has used so
+// processCPU is the CPU time (user and system) the process has used so
 // far, or 0 where it cannot be read.
 func processCPU() time.Duration {
 	var ru syscall.Rusage
