@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,8 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/eventms/gateway/internal/eventsim"
 )
 
 // The cached suite: repeated reads of a user with 10 events answered from
@@ -127,26 +124,12 @@ type keptTarget struct {
 
 // cachedSuite is the cached suite.
 func (r *report) cachedSuite(bin string) error {
-	res := &peersResult{when: time.Now(), busy: cpuBusy(time.Second), wrk: wrkPath(), procPeak: map[string]float64{}}
-	node, err := nodeVersion()
+	res, sim, err := r.peersSetUp(cachedUsers)
 	if err != nil {
 		return err
 	}
-	res.node = node
-	dir := filepath.Join(r.opts.root, apolloDir)
-	if err := installApollo(dir); err != nil {
-		return err
-	}
-	res.apollo = apolloVersion(dir)
-	sim, err := eventsim.Start(eventsim.Config{EventDelay: 0, NetworkErrorRate: 0, Users: cachedUsers, EventsPerUser: peersEvents}, "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = sim.Close(ctx)
-	}()
+	defer closeSim(sim)
+	dir := filepath.Join(r.opts.root, apolloDir) // where peersSetUp installed the peer
 	conc := "UPSTREAM_MAX_CONCURRENCY=" + strconv.Itoa(r.opts.concurrency)
 	defaults, err := startProcess(bin, sim.URL, conc)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -183,21 +182,7 @@ func (r *report) cachedDoneWhen() string {
 			ratio(eg.rps(), er.rps()), ratio(g.rps(), rest.rps()),
 			msFine(eg.cpuPerRequest()), msFine(g.cpuPerRequest()), msFine(er.cpuPerRequest()), msFine(rest.cpuPerRequest()))
 	}
-	if len(p.procPeak) > 0 {
-		names := make([]string, 0, len(p.procPeak))
-		for n := range p.procPeak {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		b.WriteString("\nPeak RSS of each process over every cell it served: ")
-		for i, n := range names {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s **%.1f MiB**", n, p.procPeak[n])
-		}
-		b.WriteString(".\n")
-	}
+	p.writePeakRSS(&b)
 	return b.String()
 }
 

@@ -229,29 +229,44 @@ const (
 
 var crossRoutes = []string{crossREST, crossGQL, crossApollo}
 
-// peers is the peers suite.
-func (r *report) peers(bin string) error {
+// peersSetUp starts what the suites beside the Apollo peer share: their
+// result with the machine's facts, the peer installed, and a simulator of
+// users × peersEvents with no delay and no failures. Close the simulator
+// with closeSim.
+func (r *report) peersSetUp(users int) (*peersResult, *eventsim.Server, error) {
 	res := &peersResult{when: time.Now(), busy: cpuBusy(time.Second), wrk: wrkPath(), procPeak: map[string]float64{}}
 	node, err := nodeVersion()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	res.node = node
 	dir := filepath.Join(r.opts.root, apolloDir)
 	if err := installApollo(dir); err != nil {
-		return err
+		return nil, nil, err
 	}
 	res.apollo = apolloVersion(dir)
-	fmt.Fprintf(os.Stderr, "seeding the simulator: %d users × %d events\n", peersUsers, peersEvents)
-	sim, err := eventsim.Start(eventsim.Config{EventDelay: 0, NetworkErrorRate: 0, Users: peersUsers, EventsPerUser: peersEvents}, "127.0.0.1:0")
+	fmt.Fprintf(os.Stderr, "seeding the simulator: %d users × %d events\n", users, peersEvents)
+	sim, err := eventsim.Start(eventsim.Config{EventDelay: 0, NetworkErrorRate: 0, Users: users, EventsPerUser: peersEvents}, "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, sim, nil
+}
+
+// closeSim stops a suite's simulator, waiting at most 5 s.
+func closeSim(sim *eventsim.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = sim.Close(ctx)
+}
+
+// peers is the peers suite.
+func (r *report) peers(bin string) error {
+	res, sim, err := r.peersSetUp(peersUsers)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = sim.Close(ctx)
-	}()
+	defer closeSim(sim)
 	conc := "UPSTREAM_MAX_CONCURRENCY=" + strconv.Itoa(r.opts.concurrency)
 	off, err := startProcess(bin, sim.URL, conc, "CACHE=off")
 	if err != nil {
@@ -263,7 +278,7 @@ func (r *report) peers(bin string) error {
 		return fmt.Errorf("gateway with its entity cache only: %w", err)
 	}
 	defer on.stop()
-	apollo, err := startApollo(dir, sim.URL)
+	apollo, err := startApollo(filepath.Join(r.opts.root, apolloDir), sim.URL)
 	if err != nil {
 		return err
 	}

@@ -90,21 +90,7 @@ func (r *report) peersMarkdown() string {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", pc.name, pc.concurrency, ratio(g.rps(), a.rps()), ratio(rest.rps(), a.rps()),
 			ratio(g.rps(), rest.rps()), ratio(float64(g.p99()), float64(a.p99())), ratio(float64(a.cpuPerRequest()), float64(g.cpuPerRequest())))
 	}
-	if len(p.procPeak) > 0 {
-		names := make([]string, 0, len(p.procPeak))
-		for n := range p.procPeak {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		b.WriteString("\nPeak RSS of each process over every cell it served: ")
-		for i, n := range names {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s **%.1f MiB**", n, p.procPeak[n])
-		}
-		b.WriteString(".\n")
-	}
+	p.writePeakRSS(&b)
 	if c := p.cell(caseSame, peersCrossConcurrency, tgtCached); c != nil {
 		fmt.Fprintf(&b, "\nWith its entity cache alone (`RESPONSE_CACHE=off`), the gateway serves same-user reads at c=%d at **%.0f req/s**, p99 %s "+
 			"(%s the Apollo peer's req/s), with %.3f upstream calls per request.\n",
@@ -197,3 +183,24 @@ const peersLegend = "\nHow to read it: every process here (the gateway, the peer
 	"reads share nothing on either side. wrk stops with up to c requests in flight, whose upstream calls the simulator counts " +
 	"but wrk does not, so at c=256 calls per request read up to about one high. Node runs the peer's JavaScript on one thread, so it can keep about one core " +
 	"busy; the gateway can use both.\n"
+
+// writePeakRSS writes the peak RSS of each process over every cell it
+// served, when the suite measured it.
+func (p *peersResult) writePeakRSS(b *strings.Builder) {
+	if len(p.procPeak) == 0 {
+		return
+	}
+	names := make([]string, 0, len(p.procPeak))
+	for n := range p.procPeak {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	b.WriteString("\nPeak RSS of each process over every cell it served: ")
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(b, "%s **%.1f MiB**", n, p.procPeak[n])
+	}
+	b.WriteString(".\n")
+}
