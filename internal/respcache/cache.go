@@ -110,6 +110,11 @@ func (c *Cache) Len() int {
 	return len(c.store.byKey)
 }
 
+// Refreshing is the number of background refreshes running now: a slot
+// is taken before the read that asked for it is answered and given back
+// once the rebuilt answer is kept (or dropped).
+func (c *Cache) Refreshing() int { return len(c.slots) }
+
 // Close ends the background refreshes and waits for them.
 func (c *Cache) Close() {
 	c.stop()

@@ -190,8 +190,8 @@ func TestLifetimeOfAKeptAnswer(t *testing.T) {
 		t.Fatalf("at 9s: X-Cache %q %q; want the kept answer", rec.Header().Get("X-Cache"), rec.Body)
 	}
 	c.wg.Wait()
-	if o.calls.Load() != 2 || o.refreshed.Load() != 1 {
-		t.Fatalf("%d calls, %d refreshes; want one refresh ahead", o.calls.Load(), o.refreshed.Load())
+	if o.calls.Load() != 2 || o.refreshed.Load() != 1 || c.Refreshing() != 0 {
+		t.Fatalf("%d calls, %d refreshes, %d still running; want one refresh ahead, ended", o.calls.Load(), o.refreshed.Load(), c.Refreshing())
 	}
 	if rec := get(t, h, nil); !strings.Contains(rec.Body.String(), "#2") {
 		t.Errorf("after the refresh %q; want the refreshed answer", rec.Body)
