@@ -50,7 +50,18 @@ redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 
 redis_dir=$(mktemp -d)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$redis_dir" \
   --daemonize yes --pidfile "$redis_dir/redis.pid" --logfile "$redis_dir/redis.log"
-trap 'rm -rf "$tmp"; [ -f "$redis_dir/redis.pid" ] && kill "$(cat "$redis_dir/redis.pid")" 2>/dev/null; rm -rf "$redis_dir"' EXIT
+# redis-server writes its log as it exits: wait for it before removing its
+# directory, or rm races the last write.
+stop_redis() {
+  rm -rf "$tmp"
+  if [ -f "$redis_dir/redis.pid" ]; then
+    pid=$(cat "$redis_dir/redis.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -rf "$redis_dir"
+}
+trap stop_redis EXIT
 for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 export TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
 
