@@ -79,8 +79,11 @@ type Config struct {
 	Now func() time.Time
 	// Rand returns a number in [0, 1) for the jitter [math/rand/v2].
 	Rand func() float64
-	// OnStateChange, if set, runs after every transition, outside the lock.
-	// With Shared, it runs on the replica whose call caused the transition.
+	// OnStateChange, if set, runs after every transition, outside the
+	// breaker's lock but in the order the transitions happened, so a gauge
+	// it sets ends at the present state. It must not call the Breaker.
+	// With Shared, it runs on the replica whose call caused the transition,
+	// in the order that replica learnt of them.
 	OnStateChange func(from, to State)
 	// Shared, if set, holds the circuit's state for a fleet [nil: local].
 	Shared Shared
@@ -106,7 +109,13 @@ type Permit struct {
 type Breaker struct {
 	cfg Config
 
-	mu         sync.Mutex
+	mu sync.Mutex
+	// notifying is taken, before mu is let go, by the call that made a
+	// transition, and held while OnStateChange runs: the next transition
+	// needs mu, so its notice waits for this one. Without it two notices
+	// could swap on their way out and a state gauge end on a state the
+	// circuit has left.
+	notifying  sync.Mutex
 	state      State
 	generation uint64      // bumped on every transition; stale permits are ignored
 	failures   []time.Time // ring of the last FailureThreshold failure times
@@ -202,10 +211,11 @@ func (b *Breaker) Allow(ctx context.Context) (p Permit, ok bool) {
 	}
 	b.probing = true
 	p = Permit{State: HalfOpen, probe: true, generation: b.generation}
-	b.mu.Unlock()
-	if from != HalfOpen {
-		b.notify(from, HalfOpen)
+	if from == HalfOpen {
+		b.mu.Unlock()
+		return p, true
 	}
+	b.unlockAndNotify(from, HalfOpen)
 	return p, true
 }
 
@@ -250,11 +260,11 @@ func (b *Breaker) Done(ctx context.Context, p Permit, o Outcome) {
 		b.openFor = b.cfg.ResetTimeout
 		b.transition(Open, now)
 	}
-	to := b.state
-	b.mu.Unlock()
-	if to != from {
-		b.notify(from, to)
+	if to := b.state; to != from {
+		b.unlockAndNotify(from, to)
+		return
 	}
+	b.mu.Unlock()
 }
 
 // recordFailure adds a failure at now and reports whether the threshold is
@@ -282,6 +292,15 @@ func (b *Breaker) transition(to State, now time.Time) {
 		b.openUntil = now.Add(b.openFor + extra)
 		b.count, b.next = 0, 0
 	}
+}
+
+// unlockAndNotify lets go of b.mu, held since the transition from → to,
+// and tells OnStateChange after any earlier transition's notice.
+func (b *Breaker) unlockAndNotify(from, to State) {
+	b.notifying.Lock()
+	b.mu.Unlock()
+	defer b.notifying.Unlock()
+	b.notify(from, to)
 }
 
 func (b *Breaker) notify(from, to State) {
