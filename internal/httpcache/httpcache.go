@@ -314,7 +314,7 @@ func (h *holdWriter) finish(r *http.Request, p *Policy) {
 	}
 	hdr.Set("ETag", etag)
 	hdr.Set("Cache-Control", p.CacheControl())
-	if matches(r.Header.Get("If-None-Match"), etag) {
+	if ETagMatches(r.Header.Get("If-None-Match"), etag) {
 		for _, k := range []string{"Content-Type", "Content-Length", "Warning"} {
 			hdr.Del(k)
 		}
@@ -328,9 +328,14 @@ func (h *holdWriter) finish(r *http.Request, p *Policy) {
 	}
 }
 
-// matches reports whether an If-None-Match value names etag (weak
-// comparison, as RFC 9110 asks for If-None-Match: W/"x" matches "x").
-func matches(ifNoneMatch, etag string) bool {
+// ETagMatches reports whether an If-None-Match value names etag (weak
+// comparison, as RFC 9110 asks for If-None-Match: W/"x" matches "x"). An
+// empty etag or header matches nothing. The response cache answers its
+// revalidations with it too.
+func ETagMatches(ifNoneMatch, etag string) bool {
+	if ifNoneMatch == "" || etag == "" {
+		return false
+	}
 	opaque := strings.TrimPrefix(etag, "W/")
 	for _, tag := range strings.Split(ifNoneMatch, ",") {
 		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")

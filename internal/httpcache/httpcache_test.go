@@ -177,3 +177,28 @@ func TestPolicyCombinesPartsInEitherOrder(t *testing.T) {
 		})
 	}
 }
+
+// If-None-Match compares weakly, takes a list and "*", and an empty side
+// matches nothing.
+func TestETagMatches(t *testing.T) {
+	tests := []struct {
+		ifNoneMatch, etag string
+		want              bool
+	}{
+		{`"a"`, `"a"`, true},
+		{`W/"a"`, `"a"`, true},
+		{`"a"`, `W/"a"`, true},
+		{`"x", W/"a"`, `"a"`, true},
+		{`*`, `"a"`, true},
+		{`"b"`, `"a"`, false},
+		{`"a`, `"a"`, false},
+		{``, `"a"`, false},
+		{`"a"`, ``, false},
+		{` , `, ``, false},
+	}
+	for _, tt := range tests {
+		if got := ETagMatches(tt.ifNoneMatch, tt.etag); got != tt.want {
+			t.Errorf("ETagMatches(%q, %q) = %v, want %v", tt.ifNoneMatch, tt.etag, got, tt.want)
+		}
+	}
+}

@@ -112,7 +112,7 @@ func write(w http.ResponseWriter, r *http.Request, e *entry, stale bool, age int
 			h.Set("Content-Length", strconv.Itoa(len(body)))
 		}
 	}
-	if e.etag != "" && matches(r.Header.Get("If-None-Match"), e.etag) {
+	if httpcache.ETagMatches(r.Header.Get("If-None-Match"), e.etag) {
 		h.Del("Content-Type")
 		h.Del("Content-Length")
 		w.WriteHeader(http.StatusNotModified)
@@ -276,22 +276,6 @@ func annotate(ctx context.Context, result string) {
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.SetAttributes(attribute.String("cache.response", result))
 	}
-}
-
-// matches reports whether an If-None-Match value names etag (weak
-// comparison, as RFC 9110 asks).
-func matches(ifNoneMatch, etag string) bool {
-	if ifNoneMatch == "" {
-		return false
-	}
-	want := strings.TrimPrefix(etag, "W/")
-	for _, tag := range strings.Split(ifNoneMatch, ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if tag == "*" || tag == want {
-			return true
-		}
-	}
-	return false
 }
 
 // captureWriter passes an answer to the client and keeps a copy of it
