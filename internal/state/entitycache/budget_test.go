@@ -3,14 +3,12 @@ package entitycache
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/eventms/gateway/internal/testwait"
 	"github.com/eventms/gateway/internal/upstream/eventapi"
+	"github.com/eventms/gateway/internal/upstreamtest"
 )
 
 // A read (the client's 3 retries) and a write's user check (1 retry,
@@ -39,28 +37,8 @@ func TestCacheKeepsRetryBudgetsApart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var attempts atomic.Int32
-			arrived, release := make(chan struct{}, 2), make(chan struct{})
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if attempts.Add(1) <= 2 { // each caller's first attempt waits for the other's
-					arrived <- struct{}{}
-					select {
-					case <-release:
-					case <-r.Context().Done():
-						return
-					}
-				}
-				w.WriteHeader(http.StatusBadGateway)
-			}))
-			t.Cleanup(srv.Close)
-			var once atomic.Bool
-			open := func() {
-				if once.CompareAndSwap(false, true) {
-					close(release)
-				}
-			}
-			t.Cleanup(open)
-			api, err := eventapi.New(eventapi.Config{BaseURL: srv.URL, Timeout: time.Minute, MaxConcurrency: 64,
+			up := upstreamtest.NewHeldFailure(t, 2) // each caller's first attempt waits for the other's
+			api, err := eventapi.New(eventapi.Config{BaseURL: up.Serve(t), Timeout: time.Minute, MaxConcurrency: 64,
 				Retry: eventapi.Retry{MaxRetries: 3}})
 			if err != nil {
 				t.Fatal(err)
@@ -72,10 +50,10 @@ func TestCacheKeepsRetryBudgetsApart(t *testing.T) {
 
 			first, second := make(chan error, 1), make(chan error, 1)
 			go func() { first <- tt.first(c) }()
-			testwait.Recv(t, arrived, "the first caller's call")
+			testwait.Recv(t, up.Arrived(), "the first caller's call")
 			go func() { second <- tt.second(c) }()
-			testwait.Recv(t, arrived, "the second caller's own call (it must not join the first's fill)")
-			open()
+			testwait.Recv(t, up.Arrived(), "the second caller's own call (it must not join the first's fill)")
+			up.Release()
 			for _, r := range []struct {
 				ch   chan error
 				want int
@@ -87,7 +65,7 @@ func TestCacheKeepsRetryBudgetsApart(t *testing.T) {
 					t.Errorf("%s caller: %v; want unavailable after %d attempts", r.who, err, r.want)
 				}
 			}
-			if n := attempts.Load(); n != 6 {
+			if n := up.Attempts(); n != 6 {
 				t.Errorf("%d upstream attempts; want 6 (4 for the read, 2 for the check)", n)
 			}
 		})
